@@ -1,0 +1,248 @@
+"""The training loop (PROTOCOL.md §2): SGD + cosine per epoch, on-device augmentation, resumable.
+
+A resume state (model, optimiser, RNG, epoch, step, log) is written every `checkpoint_every`
+epochs and when SIGTERM/SIGUSR1 arrives; starting a run with a state file present continues
+from it. Fresh start and resume are the same code path: build, then load what is there.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from . import provenance
+from .augment import AugmentConfig, augment, draw_epoch, epoch_generator
+from .data import Dataset
+from .io import atomic_path
+from .models import build_model, count_params
+from .predict import predict_probs
+from .runs import Run
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 200  # cosine schedule length; metrics come from the final epoch's weights
+    batch_size: int = 128
+    drop_last: bool = True  # 50,000 // 128 = 390 steps per epoch, as the original
+    lr: float = 0.1
+    lr_min: float = 1e-5  # cosine floor (eta_min)
+    momentum: float = 0.9
+    weight_decay: float = 5e-4  # on all parameters, BN and biases included
+    nesterov: bool = False
+    label_smoothing: float = 0.0
+    eval_every: int = 10  # epochs between test-accuracy entries in the log
+    checkpoint_every: int = 10  # epochs between resume states
+    keep_resume_state: bool = False  # delete the resume state once the run is complete
+
+
+class Interrupted(RuntimeError):
+    """Raised after a signal asked training to stop; the resume state has been saved."""
+
+
+def cosine_lr(epoch: int, cfg: TrainConfig) -> float:
+    """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
+    return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * epoch / cfg.epochs)) / 2
+
+
+def steps_per_epoch(n: int, cfg: TrainConfig) -> int:
+    return n // cfg.batch_size if cfg.drop_last else math.ceil(n / cfg.batch_size)
+
+
+def make_optimizer(model, cfg: TrainConfig) -> torch.optim.SGD:
+    return torch.optim.SGD(
+        model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
+    )
+
+
+class _StopFlag:
+    """Turns SIGTERM/SIGUSR1 (scancel, time limit warning, preemption) into a flag the loop polls."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+    def __init__(self):
+        self.signum = None
+        self._previous = {}
+
+    def __enter__(self):
+        for s in self.SIGNALS:
+            try:
+                self._previous[s] = signal.signal(s, self._handle)
+            except ValueError:  # not the main thread: signals cannot be caught here
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def _format_eta(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _print_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    log: list[dict]
+    provenance: dict
+    resumed_from: dict | None = field(default=None)
+
+
+def train_run(
+    run: Run,
+    ds: Dataset,
+    cfg: TrainConfig,
+    aug: AugmentConfig,
+    device: str | torch.device = "cpu",
+    state_path: str | Path | None = None,
+    progress: Callable[[str], None] = _print_progress,
+    stop_after_steps: int | None = None,
+) -> TrainResult:
+    """Train one run to completion (or resume it); `stop_after_steps` simulates an interruption."""
+    device = torch.device(device)
+    state_path = Path(state_path) if state_path else None
+
+    torch.manual_seed(run.seed)  # initialisation comes from the seed alone
+    model = build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device)
+    opt = make_optimizer(model, cfg)
+    epoch, step, log, wall, loss_sum = 0, 0, [], 0.0, 0.0
+    resumed_from = None
+    if state_path and state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        epoch, step, log, wall, loss_sum = state["epoch"], state["step"], state["log"], state["wall"], state["loss_sum"]
+        resumed_from = {"epoch": epoch, "step": step}
+        progress(f"[{run.id}] resuming from epoch {epoch} step {step} ({state_path})")
+
+    train_x = torch.as_tensor(ds.train_x, device=device)
+    train_y = torch.as_tensor(ds.train_y, device=device)
+    test_x = torch.as_tensor(ds.test_x, device=device)
+    test_y = torch.as_tensor(ds.test_y, device=device)
+    mean = torch.as_tensor(ds.mean, dtype=torch.float32, device=device)
+    std = torch.as_tensor(ds.std, dtype=torch.float32, device=device)
+    n, _, h, w = train_x.shape
+    n_steps = steps_per_epoch(n, cfg)
+    if n_steps == 0:
+        raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n} training images with drop_last")
+
+    def save_state(path: Path) -> None:
+        state = {
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
+            "epoch": epoch, "step": step, "log": log, "wall": wall, "loss_sum": loss_sum,
+            "run": run.as_dict(), "train": asdict(cfg), "augment": asdict(aug),
+        }
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+
+    model.train()
+    steps_done = 0
+    with _StopFlag() as stop:
+        while epoch < cfg.epochs:
+            t0 = time.perf_counter()
+            lr = cosine_lr(epoch, cfg)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            loss_acc = torch.tensor(loss_sum, dtype=torch.float64, device=device)
+            draws = draw_epoch(n, h, w, aug, epoch_generator(run.seed, epoch, device))
+            while step < n_steps:
+                idx = draws.order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+                x = augment(train_x[idx], draws, idx, aug, mean, std)
+                loss = F.cross_entropy(model(x), train_y[idx], label_smoothing=cfg.label_smoothing)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_acc += loss.detach().double()  # no host sync inside the epoch
+                step += 1
+                steps_done += 1
+                if stop.signum is not None or steps_done == stop_after_steps:
+                    wall += time.perf_counter() - t0
+                    loss_sum = loss_acc.item()
+                    if state_path:
+                        save_state(state_path)
+                    why = f"signal {stop.signum}" if stop.signum is not None else "requested stop"
+                    raise Interrupted(f"[{run.id}] stopped at epoch {epoch} step {step} ({why}); state saved to {state_path}")
+            row = {"epoch": epoch + 1, "lr": lr, "train_loss": loss_acc.item() / n_steps, "test_acc": None}
+            if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
+                probs = predict_probs(model, test_x, mean, std)
+                row["test_acc"] = (probs.argmax(1) == test_y).float().mean().item()
+            epoch_time = time.perf_counter() - t0
+            wall += epoch_time
+            row["epoch_time_s"] = epoch_time
+            log.append(row)
+            epoch, step, loss_sum = epoch + 1, 0, 0.0
+            eta = wall / len(log) * (cfg.epochs - epoch)
+            acc = f" test_acc {row['test_acc']:.4f}" if row["test_acc"] is not None else ""
+            progress(
+                f"[{run.id}] epoch {epoch}/{cfg.epochs} loss {row['train_loss']:.4f} lr {lr:.5f}"
+                f"{acc} {epoch_time:.2f}s/epoch ETA {_format_eta(eta)}"
+            )
+            if state_path and (epoch % cfg.checkpoint_every == 0) and epoch < cfg.epochs:
+                save_state(state_path)
+
+    prov = provenance.collect(device)
+    prov.update(wall_time_s=wall, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
+    return TrainResult(model, log, prov, resumed_from)
+
+
+def save_checkpoint(path: str | Path, result: TrainResult, run: Run, ds: Dataset, cfg: TrainConfig, aug: AugmentConfig) -> None:
+    """The run's declared output: final weights with everything needed to rebuild and describe it."""
+    ckpt = {
+        "model": result.model.state_dict(),
+        "run": run.as_dict(),
+        "train": asdict(cfg),
+        "augment": asdict(aug),
+        "data": {"name": ds.name, "num_classes": ds.num_classes, "in_channels": ds.in_channels,
+                 "mean": [float(v) for v in ds.mean], "std": [float(v) for v in ds.std]},
+        "provenance": result.provenance,
+        "log": result.log,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
+    """Rebuild the model from a checkpoint; returns (model, checkpoint dict)."""
+    ckpt = torch.load(path, map_location=device, weights_only=False)
+    r, d = ckpt["run"], ckpt["data"]
+    model = build_model(r["arch"], r["width"], d["num_classes"], d["in_channels"]).to(device)
+    model.load_state_dict(ckpt["model"])
+    return model, ckpt
+
+
+def write_log_csv(path: str | Path, log: list[dict]) -> None:
+    import pandas as pd
+
+    from .io import write_csv
+
+    write_csv(path, pd.DataFrame(log, columns=["epoch", "lr", "train_loss", "test_acc", "epoch_time_s"]))
+
+
+def run_to_completion(
+    run: Run, ds: Dataset, cfg: TrainConfig, aug: AugmentConfig, device, checkpoint_path, log_path, state_path,
+) -> TrainResult:
+    """Train (or resume) `run`, write its checkpoint and log, then drop the resume state unless kept."""
+    result = train_run(run, ds, cfg, aug, device, state_path)
+    save_checkpoint(checkpoint_path, result, run, ds, cfg, aug)
+    write_log_csv(log_path, result.log)
+    if not cfg.keep_resume_state:
+        Path(state_path).unlink(missing_ok=True)
+    return result

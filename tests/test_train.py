@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+import torch
+
+from tinyscale.augment import AugmentConfig
+from tinyscale.data import Dataset
+from tinyscale.runs import Run
+from tinyscale.train import Interrupted, TrainConfig, cosine_lr, make_optimizer, steps_per_epoch, train_run
+
+
+def tiny_dataset(n_train=96, n_test=32, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n_train)
+    x = rng.integers(0, 256, (n_train, 1, 8, 8), dtype=np.uint8)
+    x[np.arange(n_train), 0, y, y] = 255  # a learnable signal
+    yt = rng.integers(0, classes, n_test)
+    xt = rng.integers(0, 256, (n_test, 1, 8, 8), dtype=np.uint8)
+    return Dataset(x, y.astype(np.int64), xt, yt.astype(np.int64), [str(i) for i in range(classes)],
+                   np.array([0.5]), np.array([0.3]), "tiny")
+
+
+CFG = TrainConfig(epochs=3, batch_size=32, lr=0.05, lr_min=1e-4, eval_every=2, checkpoint_every=1)
+AUG = AugmentConfig(crop_padding=1, flip=True, cutout=2)
+quiet = lambda line: None  # noqa: E731
+
+
+def test_cosine_schedule_matches_torch():
+    cfg = TrainConfig(epochs=200)
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=200, eta_min=1e-5)
+    for epoch in range(200):
+        assert cosine_lr(epoch, cfg) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-9, abs=1e-12)
+        opt.step()
+        sched.step()
+    assert cosine_lr(0, cfg) == 0.1
+
+
+def test_protocol_optimiser_and_steps():
+    opt = make_optimizer(torch.nn.Linear(2, 2), TrainConfig())
+    group = opt.param_groups[0]
+    assert (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"]) == (0.1, 0.9, 5e-4, False)
+    assert steps_per_epoch(50_000, TrainConfig()) == 390
+    assert steps_per_epoch(50_000, TrainConfig(drop_last=False)) == 391
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_same_seed_gives_bit_identical_weights_and_log():
+    ds = tiny_dataset()
+    a = train_run(Run("scalecnn", 2, 1), ds, CFG, AUG, progress=quiet)
+    b = train_run(Run("scalecnn", 2, 1), ds, CFG, AUG, progress=quiet)
+    c = train_run(Run("scalecnn", 2, 2), ds, CFG, AUG, progress=quiet)
+    wa, wb, wc = _weights(a.model), _weights(b.model), _weights(c.model)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+    assert [r["train_loss"] for r in a.log] == [r["train_loss"] for r in b.log]
+    assert [r["epoch"] for r in a.log] == [1, 2, 3]
+    assert a.log[0]["test_acc"] is None and a.log[1]["test_acc"] is not None and a.log[2]["test_acc"] is not None
+    assert a.provenance["epochs_done"] == 3 and a.provenance["num_params"] > 0
+
+
+@pytest.mark.parametrize("arch,width,stop", [("scalecnn", 2, 4), ("mobilenetv2", 0.1, 5)])
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, arch, width, stop):
+    """Stopped mid-epoch (3 steps per epoch), resumed from the state file: same weights as uninterrupted."""
+    ds = tiny_dataset()
+    run = Run(arch, width, 0)
+    full = train_run(run, ds, CFG, AUG, progress=quiet)
+    state = tmp_path / "state.pt"
+    with pytest.raises(Interrupted, match="state saved"):
+        train_run(run, ds, CFG, AUG, state_path=state, progress=quiet, stop_after_steps=stop)
+    assert state.exists()
+    lines = []
+    resumed = train_run(run, ds, CFG, AUG, state_path=state, progress=lines.append)
+    assert lines[0].startswith(f"[{run.id}] resuming from epoch 1 step {stop - 3}")
+    assert resumed.resumed_from == {"epoch": 1, "step": stop - 3}
+    wf, wr = _weights(full.model), _weights(resumed.model)
+    assert all(torch.equal(wf[k], wr[k]) for k in wf)
+    assert [r["train_loss"] for r in full.log] == [r["train_loss"] for r in resumed.log]
+
+
+def test_progress_line_has_eta():
+    lines = []
+    train_run(Run("scalecnn", 2, 0), tiny_dataset(), CFG, AUG, progress=lines.append)
+    assert len(lines) == 3 and "epoch 1/3" in lines[0] and "ETA 0:00:" in lines[0]
+    assert "test_acc" in lines[2]
+
+
+def test_sigterm_saves_state_and_stops(tmp_path):
+    import os
+    import signal
+
+    ds = tiny_dataset()
+    state = tmp_path / "state.pt"
+
+    def progress(line):  # deliver SIGTERM to ourselves after the first epoch
+        if "epoch 1/3" in line:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(Interrupted, match="signal 15"):
+        train_run(Run("scalecnn", 2, 0), ds, CFG, AUG, state_path=state, progress=progress)
+    saved = torch.load(state, weights_only=False)
+    assert (saved["epoch"], saved["step"]) == (1, 1)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
