@@ -3,6 +3,15 @@
 #   snakemake --cores all                              the paper's protocol (config/config.yaml)
 #   snakemake --cores all --configfile config/quick.yaml   the bundled quick build
 
+import os
+import sys
+
+# The library lives in src/: importable here and, through PYTHONPATH, in every job, including
+# jobs in conda environments (--sdm conda) that install only the third-party packages.
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
+
 from tinyscale.config import validate_config
 
 

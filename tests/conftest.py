@@ -1,5 +1,7 @@
 import io
 import pickle
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -38,3 +40,58 @@ def cifar_archive(tmp_path):
     path = tmp_path / "cifar-100-python.tar.gz"
     parts = make_cifar100_archive(path)
     return path, parts
+
+
+def synthetic_tables(widths: dict, seeds, n_classes: int = 10, seed: int = 0):
+    """Runs and per-class tables shaped like the workflow's, with error falling in size."""
+    import pandas as pd
+
+    from tinyscale.models import build_model, count_params
+    from tinyscale.runs import Run
+
+    rng = np.random.default_rng(seed)
+    runs, per_class = [], []
+    for arch, ws in widths.items():
+        for w in ws:
+            params = count_params(build_model(arch, w, n_classes, 1))
+            for s in seeds:
+                acc = np.clip(1 - 3 * params ** -0.2 + rng.normal(0, 0.02, n_classes), 0.01, 1)
+                top1 = float(acc.mean())
+                rid = Run(arch, w, s).id
+                runs.append({"run_id": rid, "arch": arch, "width": w, "seed": s, "params": params, "top1": top1,
+                             "top5": min(1.0, top1 + 0.2), "error": 1 - top1, "ece": 0.05 + 0.01 * s, "nll": 1.0,
+                             "conf_correct": 0.8, "conf_incorrect": 0.5, "wall_time_s": 10.0, "epochs": 2, "device": "cpu"})
+                per_class.append(pd.DataFrame({"run_id": rid, "arch": arch, "width": w, "seed": s,
+                                               "class_index": np.arange(n_classes),
+                                               "class_name": [f"class_{i}" for i in range(n_classes)], "accuracy": acc}))
+    return pd.DataFrame(runs), pd.concat(per_class, ignore_index=True)
+
+
+# The workflow tests' config: three ScaleCNN sizes (a fit), one MobileNetV2 size (no fit: the
+# paper must say why), two seeds, two epochs on the bundled digits.
+TINY = {
+    "name": "tiny",
+    "device": "cpu",
+    "data": {"dataset": "digits"},
+    "models": {"scalecnn": [2, 3, 4], "mobilenetv2": [0.1]},
+    "seeds": [0, 1],
+    "train": {"epochs": 2, "batch_size": 128, "lr": 0.05, "eval_every": 1, "checkpoint_every": 1},
+    "augment": {"crop_padding": 1, "flip": False, "cutout": 2},
+    "analysis": {"bootstrap_samples": 50},
+}
+
+
+def copy_project(dest):
+    """The workflow's files, copied so a test can build and edit without touching the checkout."""
+    for item in ("Snakefile", "workflow", "paper", "config", "data", "profiles", "envs"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / item)
+    return dest
+
+
+def snakemake(project, *args, config="tiny.yaml", check=True, cores=True):
+    cmd = ["snakemake", *(["--cores", "2"] if cores else []), "--configfile", config, *args]
+    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc

@@ -116,3 +116,20 @@ def compile_pdf(tex_path: str | Path, pdf_path: str | Path, log_path: str | Path
         errors = [l for l in proc.stdout.splitlines() if l.startswith(str(tex_path.parent)) or l.startswith("!")]
         raise RuntimeError(f"LaTeX failed on {tex_path}:\n" + "\n".join(errors[-10:] or proc.stdout.splitlines()[-20:]))
     os.replace(build / (tex_path.stem + ".pdf"), pdf_path)
+
+
+def _records(frame) -> list[dict]:
+    """DataFrame rows as dicts with None (not NaN) for missing values."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def paper_context(numbers: dict, environment: dict, tables: dict, figures: dict[str, str]) -> dict:
+    """Everything the templates may use: numbers.json (`n`), the run environment, tables as rows."""
+    from .analysis import FAMILY_LABELS
+
+    name, description = DATASETS[numbers["dataset"]]
+    return {
+        "n": numbers, "env": environment, "figures": figures, "family_labels": FAMILY_LABELS,
+        "dataset_name": name, "dataset_description": description,
+        **{key: _records(frame) for key, frame in tables.items()},
+    }

@@ -52,3 +52,14 @@ def train_runtime(wildcards, attempt):
     if config["data"]["dataset"] != "cifar100":
         per_epoch_s = 2
     return int(10 + attempt * config["train"]["epochs"] * per_epoch_s / 60)
+
+
+FIGURES = ["error_vs_params", "local_exponents", "jaccard", "class_heatmap", "specialisation", "ece", "reliability"]
+
+
+def figure_pdf(name):
+    return f"{ROOT}/figures/{name}.pdf"
+
+
+def figure_log(name):
+    return f"{ROOT}/logs/figures/{name}.log"

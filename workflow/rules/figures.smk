@@ -2,16 +2,6 @@
 # a figure knows the script that made it). The script is also an input, so editing it reruns
 # that figure and the paper, nothing else.
 
-FIGURES = ["error_vs_params", "local_exponents", "jaccard", "class_heatmap", "specialisation", "ece", "reliability"]
-
-
-def figure_pdf(name):
-    return f"{ROOT}/figures/{name}.pdf"
-
-
-def figure_log(name):
-    return f"{ROOT}/logs/figures/{name}.log"
-
 
 rule figure_error_vs_params:
     input:

@@ -8,7 +8,7 @@ rule render_paper:
         numbers=rules.analyse.output.numbers,
         summary=rules.analyse.output.summary,
         fits=rules.analyse.output.fits,
-        local_exponents=rules.analyse.output.local_exponents,
+        local=rules.analyse.output.local_exponents,
         specialisation=rules.analyse.output.specialisation,
         comparison=rules.analyse.output.comparison,
         jaccard=rules.jaccard.output.jaccard,
@@ -16,7 +16,7 @@ rule render_paper:
     output:
         tex=f"{ROOT}/paper/paper.tex",
     params:
-        template_dir="paper/templates",
+        template_dir=lambda wildcards, input: str(Path(input.templates[0]).parent),
         figures={f: f"../figures/{f}.pdf" for f in FIGURES},
     log:
         f"{ROOT}/logs/render_paper.log",

@@ -1,0 +1,70 @@
+import copy
+
+import pytest
+import yaml
+
+from tinyscale.config import ConfigError, load_config, validate_config
+from tinyscale.runs import parse_run_id, run_table
+
+from conftest import ROOT
+
+MINIMAL = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0]}
+
+
+def test_paper_config_is_the_protocol():
+    cfg = load_config(ROOT / "config" / "config.yaml")
+    assert cfg["models"]["scalecnn"] == [4, 8, 12, 16, 24, 32, 48, 64]
+    assert cfg["models"]["mobilenetv2"] == [0.10, 0.15, 0.25, 0.35, 0.50, 0.75, 1.00, 1.50, 2.00, 3.00]
+    assert cfg["seeds"] == [0, 1, 2, 3, 4] and len(run_table(cfg)) == 90
+    t = cfg["train"]
+    assert (t["epochs"], t["batch_size"], t["drop_last"], t["lr"], t["lr_min"]) == (200, 128, True, 0.1, 1e-5)
+    assert (t["momentum"], t["weight_decay"], t["nesterov"], t["label_smoothing"]) == (0.9, 5e-4, False, 0.0)
+    assert cfg["augment"] == {"crop_padding": 4, "flip": True, "cutout": 8}
+    assert cfg["data"]["mean"] == [0.5071, 0.4867, 0.4408] and cfg["data"]["std"] == [0.2675, 0.2565, 0.2761]
+    assert cfg["device"] == "auto" and cfg["analysis"]["ece_bins"] == 15
+
+
+def test_quick_config_is_small_and_valid():
+    cfg = load_config(ROOT / "config" / "quick.yaml")
+    assert cfg["name"] == "quick" and cfg["data"]["dataset"] == "digits" and len(cfg["seeds"]) == 3
+    assert cfg["data"]["test_fraction"] == 0.25 and cfg["data"]["split_seed"] == 0
+
+
+def test_defaults_come_from_the_schema():
+    cfg = validate_config(copy.deepcopy(MINIMAL))
+    assert cfg["train"]["epochs"] == 200 and cfg["augment"]["cutout"] == 8 and cfg["device"] == "auto"
+    assert cfg["data"]["md5"] == "eb9058c3a382ffc7106e4002c42a8d85"
+
+
+@pytest.mark.parametrize(
+    "patch,message",
+    [
+        ({"device": "tpu"}, r"config key 'device' is 'tpu'; allowed values: 'auto', 'cpu', 'cuda'"),
+        ({"data": {"dataset": "imagenet"}}, r"config key 'data.dataset' is 'imagenet'; allowed values: 'cifar100', 'digits'"),
+        ({"train": {"epoch": 3}}, r"unknown config key\(s\) \['epoch'\] under 'train'; allowed keys: .*epochs"),
+        ({"seeds": []}, r"config key 'seeds'"),
+        ({"train": {"lr": -1}}, r"config key 'train.lr'"),
+        ({"models": {"scalecnn": []}}, r"at least one width"),
+    ],
+)
+def test_errors_name_the_key_and_the_allowed_values(patch, message):
+    cfg = {**copy.deepcopy(MINIMAL), **patch}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(cfg)
+
+
+def test_run_ids_are_readable_and_parse_back():
+    cfg = validate_config({**MINIMAL, "models": {"scalecnn": [16], "mobilenetv2": [0.75, 0.1]}, "seeds": [3, 0]})
+    ids = [r.id for r in run_table(cfg)]
+    assert ids == ["scalecnn-c16-s0", "scalecnn-c16-s3", "mobilenetv2-w0.10-s0", "mobilenetv2-w0.10-s3",
+                   "mobilenetv2-w0.75-s0", "mobilenetv2-w0.75-s3"]
+    for run in run_table(cfg):
+        assert parse_run_id(run.id) == run
+    with pytest.raises(ValueError, match="expected e.g."):
+        parse_run_id("resnet-18")
+
+
+def test_config_files_are_yaml_with_no_unknown_keys():
+    for name in ("config.yaml", "quick.yaml"):
+        raw = yaml.safe_load((ROOT / "config" / name).read_text())
+        validate_config(raw)

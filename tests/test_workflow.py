@@ -1,0 +1,119 @@
+"""The workflow end to end on a tiny config: a PDF that states the computed α, minimal rebuilds, lint."""
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from conftest import TINY, copy_project, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+
+def planned_jobs(project, config="tiny.yaml"):
+    """{rule: count} of what a dry run would execute."""
+    out = snakemake(project, "--dry-run", config=config).stdout
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
+
+
+def write_config(project, name, **changes):
+    (project / name).write_text(yaml.safe_dump({**TINY, **changes}))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A copy of the project with the tiny config, built once to the PDF."""
+    project = copy_project(tmp_path_factory.mktemp("project"))
+    write_config(project, "tiny.yaml")
+    snakemake(project)
+    return project
+
+
+def test_pdf_states_the_alpha_of_numbers_json(project):
+    pdf = project / "results/tiny/paper/paper.pdf"
+    assert pdf.stat().st_size > 10_000
+    numbers = json.loads((project / "results/tiny/numbers.json").read_text())
+    alpha = numbers["families"]["scalecnn"]["fit"]["alpha"]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(text.split())
+    assert f"{alpha:.3f}" in text
+    assert numbers["families"]["mobilenetv2"]["fit"] is None
+    assert "not fitted: 1 size(s) in the sweep" in text
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+    assert numbers["n_runs"] == 8 and numbers["compute"]["n_runs"] == 8
+
+
+def test_run_outputs_and_provenance(project):
+    run = project / "results/tiny/runs/scalecnn-c2-s1"
+    record = json.loads((run / "run.json").read_text())
+    assert record["epochs_done"] == 2 and record["num_params"] > 0 and record["wall_time_s"] > 0
+    assert {"code_version", "torch", "torchvision", "numpy", "device", "python"} <= set(record)
+    log = (run / "train_log.csv").read_text().splitlines()
+    assert log[0] == "epoch,lr,train_loss,test_acc,epoch_time_s" and len(log) == 3
+    assert not (project / "results/tiny/state/scalecnn-c2-s1.pt").exists()  # removed once complete
+    import numpy as np
+
+    with np.load(run / "predictions.npz") as z:
+        assert z["probs"].dtype == np.float16 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
+    progress = (project / "results/tiny/logs/train/scalecnn-c2-s1.log").read_text()
+    assert "epoch 2/2" in progress and "ETA" in progress
+
+
+def test_nothing_to_do_after_a_build(project):
+    assert planned_jobs(project) == {}
+
+
+def edit(path):
+    """A real edit (Snakemake compares checksums, so touching alone would not count)."""
+    with open(path, "a") as fh:
+        fh.write("\n# edited by a test\n" if path.suffix == ".py" else "\n%# edited by a test\n")
+
+
+def test_editing_a_template_reruns_only_render_and_compile(project):
+    edit(project / "paper/templates/results.tex.j2")
+    assert planned_jobs(project) == {"render_paper": 1, "compile_paper": 1, "all": 1}
+    snakemake(project)
+    assert planned_jobs(project) == {}
+
+
+def test_editing_a_figure_script_reruns_only_that_figure_and_the_paper(project):
+    edit(project / "workflow/scripts/figures/ece.py")
+    assert planned_jobs(project) == {"figure_ece": 1, "compile_paper": 1, "all": 1}
+    snakemake(project)
+    assert planned_jobs(project) == {}
+
+
+def test_adding_a_seed_or_a_width_trains_only_the_new_runs(project):
+    write_config(project, "more_seeds.yaml", seeds=[0, 1, 2])
+    jobs = planned_jobs(project, "more_seeds.yaml")
+    assert jobs["train"] == 4 and jobs["predict"] == 4  # three ScaleCNN sizes + one MobileNetV2, seed 2
+    write_config(project, "more_widths.yaml", models={"scalecnn": [2, 3, 4, 5], "mobilenetv2": [0.1]})
+    jobs = planned_jobs(project, "more_widths.yaml")
+    assert jobs["train"] == 2 and jobs["predict"] == 2 and "prepare_data" not in jobs
+
+
+def test_figures_are_byte_stable(project):
+    fig = project / "results/tiny/figures/error_vs_params.pdf"
+    before = fig.read_bytes()
+    time.sleep(1)
+    snakemake(project, "--forcerun", "figure_error_vs_params", "--until", "figure_error_vs_params")
+    assert fig.read_bytes() == before
+
+
+def test_lint_is_clean(project):
+    proc = snakemake(project, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_bad_config_fails_before_any_job(project):
+    write_config(project, "bad.yaml", device="tpu")
+    proc = snakemake(project, "--dry-run", config="bad.yaml", check=False)
+    assert proc.returncode != 0
+    assert "config key 'device' is 'tpu'; allowed values: 'auto', 'cpu', 'cuda'" in proc.stdout + proc.stderr
