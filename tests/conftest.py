@@ -90,7 +90,8 @@ def copy_project(dest):
 
 
 def snakemake(project, *args, config="tiny.yaml", check=True, cores=True):
-    cmd = ["snakemake", *(["--cores", "2"] if cores else []), "--configfile", config, *args]
+    # targets and options before --configfile, which would swallow the words after it
+    cmd = ["snakemake", *(["--cores", "2"] if cores else []), *args, "--configfile", config]
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")

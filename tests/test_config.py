@@ -68,3 +68,14 @@ def test_config_files_are_yaml_with_no_unknown_keys():
     for name in ("config.yaml", "quick.yaml"):
         raw = yaml.safe_load((ROOT / "config" / name).read_text())
         validate_config(raw)
+
+
+def test_runtime_estimate_grows_with_size_epochs_and_attempt():
+    from tinyscale.runs import Run, runtime_minutes
+
+    small, large = Run("scalecnn", 4, 0), Run("scalecnn", 64, 0)
+    assert runtime_minutes(small, 200, "cifar100") < runtime_minutes(large, 200, "cifar100")
+    assert runtime_minutes(large, 100, "cifar100") < runtime_minutes(large, 200, "cifar100")
+    assert runtime_minutes(large, 200, "cifar100", attempt=2) > runtime_minutes(large, 200, "cifar100")
+    # above the original's slowest run: MobileNetV2 w=3 took 2.6 h (76.6 s per epoch at most)
+    assert runtime_minutes(Run("mobilenetv2", 3.0, 0), 200, "cifar100") > 200 * 76.6 / 60

@@ -57,3 +57,19 @@ def run_table(config: dict) -> list[Run]:
     if dupes:
         raise ValueError(f"widths that format to the same run id: {dupes}; use distinct widths")
     return sorted(runs, key=lambda r: (ARCHS.index(r.arch), r.width, r.seed))
+
+
+def runtime_minutes(run: Run, epochs: int, dataset: str, attempt: int = 1) -> int:
+    """A generous wall-time estimate for one training job, for cluster time limits.
+
+    Per-epoch cost grows with width squared (convolution FLOPs); the constants are upper-end
+    CIFAR-100 epoch times of the original runs on one GPU (11-77 s per epoch). Each retry
+    gets proportionally more time, so a job killed at its limit is not killed again.
+    """
+    if run.arch == "scalecnn":
+        per_epoch_s = 10 + 0.012 * run.width**2  # c=4: 10 s, c=64: 59 s
+    else:
+        per_epoch_s = 25 + 6 * run.width**2  # w=0.1: 25 s, w=3: 79 s
+    if dataset != "cifar100":  # the bundled 8×8 digits: far smaller
+        per_epoch_s /= 5
+    return int(10 + attempt * 1.5 * epochs * per_epoch_s / 60)

@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from tinyscale.runs import RUN_ID_PATTERN, run_table
+from tinyscale.runs import RUN_ID_PATTERN, parse_run_id, run_table, runtime_minutes
 
 RUNS = run_table(config)
 RUN_IDS = [r.id for r in RUNS]
@@ -44,14 +44,8 @@ def dataset_inputs(wildcards):
 
 
 def train_runtime(wildcards, attempt):
-    """Minutes: a rough per-epoch estimate scaled by epochs, growing with each retry."""
-    from tinyscale.runs import parse_run_id
-
-    run = parse_run_id(wildcards.run)
-    per_epoch_s = 15 if run.arch == "scalecnn" else 40  # CIFAR-100 on one GPU, generous
-    if config["data"]["dataset"] != "cifar100":
-        per_epoch_s = 2
-    return int(10 + attempt * config["train"]["epochs"] * per_epoch_s / 60)
+    """Minutes, from the run's size and epochs, growing with each retry."""
+    return runtime_minutes(parse_run_id(wildcards.run), config["train"]["epochs"], config["data"]["dataset"], attempt)
 
 
 FIGURES = ["error_vs_params", "local_exponents", "jaccard", "class_heatmap", "specialisation", "ece", "reliability"]
