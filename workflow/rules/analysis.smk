@@ -12,6 +12,8 @@ rule aggregate:
         ece_bins=config["analysis"]["ece_bins"],
     log:
         f"{ROOT}/logs/aggregate.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -26,6 +28,8 @@ rule jaccard:
         jaccard=f"{ROOT}/tables/jaccard.csv",
     log:
         f"{ROOT}/logs/jaccard.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -43,6 +47,8 @@ rule reference:
         analysis=config["analysis"],
     log:
         f"{ROOT}/logs/reference.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -77,6 +83,8 @@ rule analyse:
         },
     log:
         f"{ROOT}/logs/analyse.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:

@@ -6,6 +6,8 @@ rule download_cifar100:
         md5=config["data"]["md5"],
     log:
         "resources/logs/download_cifar100.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         TORCH_ENV
     script:
@@ -21,6 +23,8 @@ rule prepare_data:
         data=config["data"],
     log:
         f"{ROOT}/logs/prepare_data.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         TORCH_ENV
     script:

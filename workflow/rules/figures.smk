@@ -13,6 +13,8 @@ rule figure_error_vs_params:
         pdf=figure_pdf("error_vs_params"),
     log:
         figure_log("error_vs_params"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -28,6 +30,8 @@ rule figure_local_exponents:
         pdf=figure_pdf("local_exponents"),
     log:
         figure_log("local_exponents"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -43,6 +47,8 @@ rule figure_jaccard:
         pdf=figure_pdf("jaccard"),
     log:
         figure_log("jaccard"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -58,6 +64,8 @@ rule figure_class_heatmap:
         pdf=figure_pdf("class_heatmap"),
     log:
         figure_log("class_heatmap"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -74,6 +82,8 @@ rule figure_specialisation:
         pdf=figure_pdf("specialisation"),
     log:
         figure_log("specialisation"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -88,6 +98,8 @@ rule figure_ece:
         pdf=figure_pdf("ece"),
     log:
         figure_log("ece"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -103,6 +115,8 @@ rule figure_reliability:
         pdf=figure_pdf("reliability"),
     log:
         figure_log("reliability"),
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:

@@ -20,6 +20,8 @@ rule render_paper:
         figures={f: f"../figures/{f}.pdf" for f in FIGURES},
     log:
         f"{ROOT}/logs/render_paper.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
     script:
@@ -35,6 +37,8 @@ rule compile_paper:
         pdf=PAPER_PDF,
     log:
         f"{ROOT}/logs/compile_paper.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
     conda:
         LATEX_ENV
     script:
