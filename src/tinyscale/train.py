@@ -22,7 +22,7 @@ from . import provenance
 from .augment import AugmentConfig, augment, draw_epoch, epoch_generator
 from .data import Dataset
 from .io import atomic_path
-from .models import build_model, count_params
+from .models import build_model, count_params, dropout_masks, set_dropout_masks
 from .predict import predict_probs
 from .runs import Run
 
@@ -50,6 +50,11 @@ class Interrupted(RuntimeError):
 def cosine_lr(epoch: int, cfg: TrainConfig) -> float:
     """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
     return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * epoch / cfg.epochs)) / 2
+
+
+def dropout_generator(seed: int, device) -> torch.Generator:
+    """The run's own stream for dropout masks, apart from initialisation and augmentation."""
+    return torch.Generator(device=device).manual_seed(seed + 7_919_000_000)
 
 
 def steps_per_epoch(n: int, cfg: TrainConfig) -> int:
@@ -114,21 +119,23 @@ def train_run(
     state_path: str | Path | None = None,
     progress: Callable[[str], None] = _print_progress,
     stop_after_steps: int | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> TrainResult:
     """Train one run to completion (or resume it); `stop_after_steps` simulates an interruption."""
     device = torch.device(device)
     state_path = Path(state_path) if state_path else None
 
     torch.manual_seed(run.seed)  # initialisation comes from the seed alone
-    model = build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device)
+    model = build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device, dtype)
     opt = make_optimizer(model, cfg)
+    dropout_gen = dropout_generator(run.seed, device)
     epoch, step, log, wall, loss_sum = 0, 0, [], 0.0, 0.0
     resumed_from = None
     if state_path and state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
+        dropout_gen.set_state(state["dropout_rng"])
         epoch, step, log, wall, loss_sum = state["epoch"], state["step"], state["log"], state["wall"], state["loss_sum"]
         resumed_from = {"epoch": epoch, "step": step}
         progress(f"[{run.id}] resuming from epoch {epoch} step {step} ({state_path})")
@@ -137,8 +144,8 @@ def train_run(
     train_y = torch.as_tensor(ds.train_y, device=device)
     test_x = torch.as_tensor(ds.test_x, device=device)
     test_y = torch.as_tensor(ds.test_y, device=device)
-    mean = torch.as_tensor(ds.mean, dtype=torch.float32, device=device)
-    std = torch.as_tensor(ds.std, dtype=torch.float32, device=device)
+    mean = torch.as_tensor(ds.mean, dtype=dtype, device=device)
+    std = torch.as_tensor(ds.std, dtype=dtype, device=device)
     n, _, h, w = train_x.shape
     n_steps = steps_per_epoch(n, cfg)
     if n_steps == 0:
@@ -146,7 +153,7 @@ def train_run(
 
     def save_state(path: Path) -> None:
         state = {
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "dropout_rng": dropout_gen.get_state(),
             "epoch": epoch, "step": step, "log": log, "wall": wall, "loss_sum": loss_sum,
             "run": run.as_dict(), "train": asdict(cfg), "augment": asdict(aug),
         }
@@ -165,7 +172,8 @@ def train_run(
             draws = draw_epoch(n, h, w, aug, epoch_generator(run.seed, epoch, device))
             while step < n_steps:
                 idx = draws.order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-                x = augment(train_x[idx], draws, idx, aug, mean, std)
+                x = augment(train_x[idx], draws, idx, aug, mean, std).to(dtype)
+                set_dropout_masks(model, {k: m.to(dtype) for k, m in dropout_masks(model, len(idx), dropout_gen).items()})
                 loss = F.cross_entropy(model(x), train_y[idx], label_smoothing=cfg.label_smoothing)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
