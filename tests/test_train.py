@@ -104,3 +104,28 @@ def test_sigterm_saves_state_and_stops(tmp_path):
     saved = torch.load(state, weights_only=False)
     assert (saved["epoch"], saved["step"]) == (1, 1)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+def test_speed_switches_default_off_on_cpu_and_can_be_forced():
+    import dataclasses
+
+    from tinyscale.train import FastPath, switch_on
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert not switch_on("auto", cpu) and switch_on("auto", cuda) and not switch_on(False, cuda)
+    ds = tiny_dataset()
+    # forced on, on the CPU: channels-last and bf16 autocast train and stay close to fp32
+    fast = dataclasses.replace(CFG, channels_last=True, bf16=True, compile=False)
+    a = train_run(Run("scalecnn", 2, 0), ds, fast, AUG, progress=quiet)
+    b = train_run(Run("scalecnn", 2, 0), ds, CFG, AUG, progress=quiet)
+    assert a.log[-1]["train_loss"] == pytest.approx(b.log[-1]["train_loss"], rel=0.05)
+    assert a.model.blocks[0][0].weight.dtype == torch.float32  # parameters stay fp32
+    path = FastPath(build_model_for_test(), fast, cpu)
+    assert path.bf16 and path.channels_last
+    assert path(torch.zeros(2, 1, 8, 8)).dtype == torch.float32
+
+
+def build_model_for_test():
+    from tinyscale.models import build_model
+
+    return build_model("scalecnn", 2, 4, 1)

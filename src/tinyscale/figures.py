@@ -122,7 +122,7 @@ def ece_vs_params(summary: pd.DataFrame):
                     capsize=2, label=FAMILY_LABELS[arch])
         peak = fam.loc[fam["ece_mean"].idxmax()]
         ax.plot(peak["params"], peak["ece_mean"], "*", ms=11, color=COLORS[arch], mec="k", mew=0.5)
-    ax.set(xscale="log", xlabel="parameters $N$", ylabel=f"ECE")
+    ax.set(xscale="log", xlabel="parameters $N$", ylabel="ECE")
     ax.legend(frameon=False, title="★ = peak", title_fontsize=7)
     return fig
 

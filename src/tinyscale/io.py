@@ -47,7 +47,6 @@ def write_csv(path: str | os.PathLike, frame) -> None:
 @contextmanager
 def log_to(path: str | os.PathLike | None) -> Iterator[None]:
     """Send stdout and stderr (progress lines, warnings, tracebacks) to `path` for the block."""
-    import sys
     import traceback
     from contextlib import redirect_stderr, redirect_stdout
 

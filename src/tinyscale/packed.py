@@ -24,7 +24,7 @@ from .data import Dataset
 from .models import build_model, count_params, dropout_masks
 from .predict import predict_probs
 from .runs import Run
-from .train import TrainConfig, TrainResult, _print_progress, cosine_lr, dropout_generator, steps_per_epoch
+from .train import TrainConfig, TrainResult, _print_progress, cosine_lr, dropout_generator, steps_per_epoch, to_device
 
 
 class PackedModels:
@@ -59,6 +59,37 @@ class PackedModels:
         return self.models
 
 
+def packed_step(packed, opt, train_x, train_y, draws, step, cfg, aug, mean, std, dropout_gens, dtype=torch.float32):
+    """One SGD step of every packed model on its own batch; returns the K losses (on device)."""
+    idx = [d.order[step * cfg.batch_size : (step + 1) * cfg.batch_size] for d in draws]
+    x = torch.stack([augment(train_x[i], d, i, aug, mean, std).to(dtype) for i, d in zip(idx, draws)])
+    y = torch.stack([train_y[i] for i in idx])
+    masks = [dropout_masks(packed.models[0], len(idx[0]), g) for g in dropout_gens]
+    stacked_masks = {name: torch.stack([m[name] for m in masks]).to(dtype) for name in masks[0]}
+    logits = packed(x, stacked_masks)
+    # Sum of the per-model mean losses: each model's gradient is its own loss's gradient.
+    losses = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none",
+                             label_smoothing=cfg.label_smoothing).view(len(draws), -1).mean(dim=1)
+    opt.zero_grad(set_to_none=True)
+    losses.sum().backward()
+    opt.step()
+    return losses
+
+
+def make_packed(runs: list[Run], num_classes: int, in_channels: int, cfg: TrainConfig, device, dtype=torch.float32):
+    """The runs' models (each from its own seed), stacked, with their SGD optimiser and dropout streams."""
+    models = []
+    for run in runs:
+        torch.manual_seed(run.seed)  # each seed's own initialisation, exactly as train_run
+        models.append(build_model(run.arch, run.width, num_classes, in_channels).to(device, dtype))
+    packed = PackedModels(models)
+    opt = torch.optim.SGD(
+        packed.params.values(), lr=cfg.lr, momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
+    )
+    return packed, opt, [dropout_generator(r.seed, device) for r in runs]
+
+
 def train_packed(
     runs: list[Run],
     ds: Dataset,
@@ -72,23 +103,9 @@ def train_packed(
     if len({(r.arch, r.width) for r in runs}) != 1:
         raise ValueError(f"packed runs must share architecture and width, got {[r.id for r in runs]}")
     device = torch.device(device)
-    models = []
-    for run in runs:
-        torch.manual_seed(run.seed)  # each seed's own initialisation, exactly as train_run
-        models.append(build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device, dtype))
-    packed = PackedModels(models)
-    opt = torch.optim.SGD(
-        packed.params.values(), lr=cfg.lr, momentum=cfg.momentum,
-        weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
-    )
-    dropout_gens = [dropout_generator(r.seed, device) for r in runs]
+    packed, opt, dropout_gens = make_packed(runs, ds.num_classes, ds.in_channels, cfg, device, dtype)
 
-    train_x = torch.as_tensor(ds.train_x, device=device)
-    train_y = torch.as_tensor(ds.train_y, device=device)
-    test_x = torch.as_tensor(ds.test_x, device=device)
-    test_y = torch.as_tensor(ds.test_y, device=device)
-    mean = torch.as_tensor(ds.mean, dtype=dtype, device=device)
-    std = torch.as_tensor(ds.std, dtype=dtype, device=device)
+    train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
     n, _, h, w = train_x.shape
     n_steps = steps_per_epoch(n, cfg)
     logs = [[] for _ in runs]
@@ -103,18 +120,7 @@ def train_packed(
         draws = [draw_epoch(n, h, w, aug, epoch_generator(r.seed, epoch, device)) for r in runs]
         loss_acc = torch.zeros(len(runs), dtype=torch.float64, device=device)
         for step in range(n_steps):
-            idx = [d.order[step * cfg.batch_size : (step + 1) * cfg.batch_size] for d in draws]
-            x = torch.stack([augment(train_x[i], d, i, aug, mean, std).to(dtype) for i, d in zip(idx, draws)])
-            y = torch.stack([train_y[i] for i in idx])
-            masks = [dropout_masks(models[0], len(idx[0]), g) for g in dropout_gens]
-            stacked_masks = {name: torch.stack([m[name] for m in masks]).to(dtype) for name in masks[0]}
-            logits = packed(x, stacked_masks)
-            # Sum of the per-model mean losses: each model's gradient is its own loss's gradient.
-            losses = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none",
-                                     label_smoothing=cfg.label_smoothing).view(len(runs), -1).mean(dim=1)
-            opt.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            opt.step()
+            losses = packed_step(packed, opt, train_x, train_y, draws, step, cfg, aug, mean, std, dropout_gens, dtype)
             loss_acc += losses.detach().double()
         rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in loss_acc.tolist()]
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:

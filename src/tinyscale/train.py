@@ -41,6 +41,45 @@ class TrainConfig:
     eval_every: int = 10  # epochs between test-accuracy entries in the log
     checkpoint_every: int = 10  # epochs between resume states
     keep_resume_state: bool = False  # delete the resume state once the run is complete
+    # Speed switches; "auto" = on for CUDA, off on the CPU (where they do not pay and where
+    # runs must stay bit-reproducible). Each can be forced true or false.
+    channels_last: bool | str = "auto"  # NHWC tensors: faster convolutions on tensor cores
+    bf16: bool | str = "auto"  # bf16 autocast for convolutions and matmuls; BatchNorm stays fp32
+    compile: bool | str = "auto"  # torch.compile the forward (static shapes: drop_last)
+    compile_cache: str | None = None  # inductor cache folder shared by a machine's jobs
+
+
+def switch_on(value: bool | str, device: torch.device) -> bool:
+    """Resolve a speed switch: "auto" means on for CUDA only."""
+    return device.type == "cuda" if value == "auto" else bool(value)
+
+
+class FastPath:
+    """The model as the training step calls it, with the configured speed switches applied."""
+
+    def __init__(self, model: torch.nn.Module, cfg: "TrainConfig", device: torch.device):
+        import os
+
+        self.channels_last = switch_on(cfg.channels_last, device)
+        self.bf16 = switch_on(cfg.bf16, device)
+        self.device_type = device.type
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.forward = model
+        if switch_on(cfg.compile, device):
+            if cfg.compile_cache:  # one on-disk cache for every job of the machine
+                os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.expanduser(cfg.compile_cache))
+                os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
+            self.forward = torch.compile(model, dynamic=False)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if not self.bf16:
+            return self.forward(x)
+        # BatchNorm runs in fp32 under autocast (its parameters and statistics stay fp32).
+        with torch.autocast(self.device_type, dtype=torch.bfloat16):
+            return self.forward(x).float()  # the loss in fp32
 
 
 class Interrupted(RuntimeError):
@@ -50,6 +89,15 @@ class Interrupted(RuntimeError):
 def cosine_lr(epoch: int, cfg: TrainConfig) -> float:
     """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
     return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * epoch / cfg.epochs)) / 2
+
+
+def to_device(ds: Dataset, device, dtype=torch.float32):
+    """The dataset on the training device, once: uint8 images, labels, normalisation."""
+    return (
+        torch.as_tensor(ds.train_x, device=device), torch.as_tensor(ds.train_y, device=device),
+        torch.as_tensor(ds.test_x, device=device), torch.as_tensor(ds.test_y, device=device),
+        torch.as_tensor(ds.mean, dtype=dtype, device=device), torch.as_tensor(ds.std, dtype=dtype, device=device),
+    )
 
 
 def dropout_generator(seed: int, device) -> torch.Generator:
@@ -66,6 +114,21 @@ def make_optimizer(model, cfg: TrainConfig) -> torch.optim.SGD:
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
         weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
     )
+
+
+def train_step(model, opt, train_x, train_y, draws, step, cfg, aug, mean, std, dropout_gen, dtype=torch.float32, forward=None):
+    """One SGD step on batch `step` of the epoch's draws; returns the loss (on device, no sync).
+
+    `forward` is the model as a FastPath (switches applied); the plain module when None.
+    """
+    idx = draws.order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+    x = augment(train_x[idx], draws, idx, aug, mean, std).to(dtype)
+    set_dropout_masks(model, {k: m.to(dtype) for k, m in dropout_masks(model, len(idx), dropout_gen).items()})
+    loss = F.cross_entropy((forward or model)(x), train_y[idx], label_smoothing=cfg.label_smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
 
 
 class _StopFlag:
@@ -129,6 +192,7 @@ def train_run(
     model = build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device, dtype)
     opt = make_optimizer(model, cfg)
     dropout_gen = dropout_generator(run.seed, device)
+    fast = FastPath(model, cfg, device)
     epoch, step, log, wall, loss_sum = 0, 0, [], 0.0, 0.0
     resumed_from = None
     if state_path and state_path.exists():
@@ -140,12 +204,7 @@ def train_run(
         resumed_from = {"epoch": epoch, "step": step}
         progress(f"[{run.id}] resuming from epoch {epoch} step {step} ({state_path})")
 
-    train_x = torch.as_tensor(ds.train_x, device=device)
-    train_y = torch.as_tensor(ds.train_y, device=device)
-    test_x = torch.as_tensor(ds.test_x, device=device)
-    test_y = torch.as_tensor(ds.test_y, device=device)
-    mean = torch.as_tensor(ds.mean, dtype=dtype, device=device)
-    std = torch.as_tensor(ds.std, dtype=dtype, device=device)
+    train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
     n, _, h, w = train_x.shape
     n_steps = steps_per_epoch(n, cfg)
     if n_steps == 0:
@@ -171,13 +230,7 @@ def train_run(
             loss_acc = torch.tensor(loss_sum, dtype=torch.float64, device=device)
             draws = draw_epoch(n, h, w, aug, epoch_generator(run.seed, epoch, device))
             while step < n_steps:
-                idx = draws.order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-                x = augment(train_x[idx], draws, idx, aug, mean, std).to(dtype)
-                set_dropout_masks(model, {k: m.to(dtype) for k, m in dropout_masks(model, len(idx), dropout_gen).items()})
-                loss = F.cross_entropy(model(x), train_y[idx], label_smoothing=cfg.label_smoothing)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                loss = train_step(model, opt, train_x, train_y, draws, step, cfg, aug, mean, std, dropout_gen, dtype, fast)
                 loss_acc += loss.detach().double()  # no host sync inside the epoch
                 step += 1
                 steps_done += 1

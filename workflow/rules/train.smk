@@ -8,7 +8,7 @@ rule train:
     params:
         train=config["train"],
         augment=config["augment"],
-        device=config["device"],
+        device=(config["device"], config["jobs_per_gpu"]),
         state=state_path,
     log:
         f"{ROOT}/logs/train/{{run}}.log",
@@ -30,7 +30,7 @@ rule predict:
     output:
         predictions=run_file("predictions.npz"),
     params:
-        device=config["device"],
+        device=(config["device"], config["jobs_per_gpu"]),
     log:
         f"{ROOT}/logs/predict/{{run}}.log",
     threads: 4 if USE_GPU else 1

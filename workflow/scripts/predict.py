@@ -10,7 +10,7 @@ from tinyscale.train import load_checkpoint
 
 with log_to(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
-    device = resolve_device(snakemake.params.device)
+    device = resolve_device(*snakemake.params.device)
     ds = load_dataset(snakemake.input.dataset)
     model, ckpt = load_checkpoint(snakemake.input.model, device)
     x = torch.as_tensor(ds.test_x, device=device)

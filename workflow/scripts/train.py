@@ -17,7 +17,7 @@ with log_to(snakemake.log[0]):
         load_dataset(snakemake.input.dataset),
         TrainConfig(**snakemake.params.train),
         AugmentConfig(**snakemake.params.augment),
-        resolve_device(snakemake.params.device),
+        resolve_device(*snakemake.params.device),
         checkpoint_path=snakemake.output.model,
         log_path=snakemake.output.log_csv,
         state_path=snakemake.params.state,
