@@ -88,22 +88,25 @@ def test_progress_line_has_eta():
     assert "test_acc" in lines[2]
 
 
-def test_sigterm_saves_state_and_stops(tmp_path):
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGUSR1", "SIGINT"])
+def test_signal_saves_state_and_stops(tmp_path, signame):
     import os
     import signal
 
+    signum = getattr(signal, signame)
+    before = signal.getsignal(signum)
     ds = tiny_dataset()
     state = tmp_path / "state.pt"
 
-    def progress(line):  # deliver SIGTERM to ourselves after the first epoch
+    def progress(line):  # deliver the signal to ourselves after the first epoch
         if "epoch 1/3" in line:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
 
-    with pytest.raises(Interrupted, match="signal 15"):
+    with pytest.raises(Interrupted, match=f"signal {int(signum)}"):
         train_run(Run("scalecnn", 2, 0), ds, CFG, AUG, state_path=state, progress=progress)
     saved = torch.load(state, weights_only=False)
     assert (saved["epoch"], saved["step"]) == (1, 1)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    assert signal.getsignal(signum) is before  # handler restored
 
 
 def test_speed_switches_default_off_on_cpu_and_can_be_forced():

@@ -1,7 +1,7 @@
 """The training loop (PROTOCOL.md §2): SGD + cosine per epoch, on-device augmentation, resumable.
 
-A resume state (model, optimiser, RNG, epoch, step, log) is written every `checkpoint_every`
-epochs and when SIGTERM/SIGUSR1 arrives; starting a run with a state file present continues
+A resume state (model, optimiser, dropout generator, epoch, step, log) is written every
+`checkpoint_every` epochs and when SIGTERM, SIGUSR1 or SIGINT arrives; starting a run with a state file present continues
 from it. Fresh start and resume are the same code path: build, then load what is there.
 """
 
@@ -132,9 +132,10 @@ def train_step(model, opt, train_x, train_y, draws, step, cfg, aug, mean, std, d
 
 
 class _StopFlag:
-    """Turns SIGTERM/SIGUSR1 (scancel, time limit warning, preemption) into a flag the loop polls."""
+    """Turns SIGTERM/SIGUSR1/SIGINT (scancel, time-limit warning, preemption, Ctrl-C) into a
+    flag the loop polls after each step, so the state is saved before the process ends."""
 
-    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+    SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
 
     def __init__(self):
         self.signum = None
