@@ -139,7 +139,7 @@ def bench_engine(arch, width, device, steps, repeats, seeds, batch=128, images=8
     if seeds == 1:  # the single-run engine: one module, as train_run trains it
         torch.manual_seed(0)
         model = build_model(arch, width, 100).to(device)
-        opt, gen = make_optimizer(model, cfg), dropout_generator(0, device)
+        opt, gen = make_optimizer(model.parameters(), cfg), dropout_generator(0, device)
 
         def step():
             train_step(model, opt, train_x, train_y, draws[0], counter["step"] % n_steps, cfg, aug, mean, std, gen)

@@ -37,7 +37,7 @@ def test_cosine_schedule_matches_torch():
 
 
 def test_protocol_optimiser_and_steps():
-    opt = make_optimizer(torch.nn.Linear(2, 2), TrainConfig())
+    opt = make_optimizer(torch.nn.Linear(2, 2).parameters(), TrainConfig())
     group = opt.param_groups[0]
     assert (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"]) == (0.1, 0.9, 5e-4, False)
     assert steps_per_epoch(50_000, TrainConfig()) == 390

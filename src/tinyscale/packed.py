@@ -24,7 +24,7 @@ from .data import Dataset
 from .models import build_model, count_params, dropout_masks
 from .predict import predict_probs
 from .runs import Run
-from .train import TrainConfig, TrainResult, _print_progress, cosine_lr, dropout_generator, steps_per_epoch, to_device
+from .train import TrainConfig, TrainResult, _print_progress, cosine_lr, dropout_generator, make_optimizer, steps_per_epoch, to_device
 
 
 class PackedModels:
@@ -83,10 +83,7 @@ def make_packed(runs: list[Run], num_classes: int, in_channels: int, cfg: TrainC
         torch.manual_seed(run.seed)  # each seed's own initialisation, exactly as train_run
         models.append(build_model(run.arch, run.width, num_classes, in_channels).to(device, dtype))
     packed = PackedModels(models)
-    opt = torch.optim.SGD(
-        packed.params.values(), lr=cfg.lr, momentum=cfg.momentum,
-        weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
-    )
+    opt = make_optimizer(packed.params.values(), cfg)
     return packed, opt, [dropout_generator(r.seed, device) for r in runs]
 
 
@@ -125,7 +122,7 @@ def train_packed(
         rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in loss_acc.tolist()]
         if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
             for row, model in zip(rows, packed.unstack()):
-                probs = predict_probs(model, test_x.to(torch.uint8), mean, std)
+                probs = predict_probs(model, test_x, mean, std)
                 row["test_acc"] = (probs.argmax(1) == test_y).float().mean().item()
         epoch_time = time.perf_counter() - t0
         wall += epoch_time

@@ -1,8 +1,8 @@
 """The training loop (PROTOCOL.md §2): SGD + cosine per epoch, on-device augmentation, resumable.
 
 A resume state (model, optimiser, dropout generator, epoch, step, log) is written every
-`checkpoint_every` epochs and when SIGTERM, SIGUSR1 or SIGINT arrives; starting a run with a state file present continues
-from it. Fresh start and resume are the same code path: build, then load what is there.
+`checkpoint_every` epochs and when SIGTERM, SIGUSR1 or SIGINT arrives; starting a run with a
+state file present continues from it. Fresh start and resume are the same code path: build, then load what is there.
 """
 
 from __future__ import annotations
@@ -109,10 +109,10 @@ def steps_per_epoch(n: int, cfg: TrainConfig) -> int:
     return n // cfg.batch_size if cfg.drop_last else math.ceil(n / cfg.batch_size)
 
 
-def make_optimizer(model, cfg: TrainConfig) -> torch.optim.SGD:
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.SGD:
+    """The protocol's SGD over `params` (a module's parameters, or packed stacked ones)."""
     return torch.optim.SGD(
-        model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-        weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
+        params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov,
     )
 
 
@@ -191,7 +191,7 @@ def train_run(
 
     torch.manual_seed(run.seed)  # initialisation comes from the seed alone
     model = build_model(run.arch, run.width, ds.num_classes, ds.in_channels).to(device, dtype)
-    opt = make_optimizer(model, cfg)
+    opt = make_optimizer(model.parameters(), cfg)
     dropout_gen = dropout_generator(run.seed, device)
     fast = FastPath(model, cfg, device)
     epoch, step, log, wall, loss_sum = 0, 0, [], 0.0, 0.0
@@ -200,7 +200,7 @@ def train_run(
         state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        dropout_gen.set_state(state["dropout_rng"])
+        dropout_gen.set_state(state["dropout_rng"].cpu())
         epoch, step, log, wall, loss_sum = state["epoch"], state["step"], state["log"], state["wall"], state["loss_sum"]
         resumed_from = {"epoch": epoch, "step": step}
         progress(f"[{run.id}] resuming from epoch {epoch} step {step} ({state_path})")
