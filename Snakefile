@@ -1,34 +1,39 @@
 # tinyscale: config → runs → predictions → tables/numbers → figures → paper (the default target).
 #
-#   snakemake --cores all                              the paper's protocol (config/config.yaml)
+#   snakemake --cores all                                  the paper's protocol (config/config.yaml)
 #   snakemake --cores all --configfile config/quick.yaml   the bundled quick build
+#
+# Also runs from another working directory (snakemake -s path/to/Snakefile -d elsewhere) and as
+# a Snakemake module (`module tinyscale: snakefile: ...; use rule * from tinyscale`).
 
 import os
 import sys
 
 # The library lives in src/: importable here and, through PYTHONPATH, in every job, including
-# jobs in conda environments (--sdm conda) that install only the third-party packages.
+# jobs in conda environments (--sdm conda) that install only the third-party packages. An
+# installed tinyscale works as well; the checkout's copy comes first.
 SRC = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, SRC)
-os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
+if os.path.isdir(SRC):
+    sys.path.insert(0, SRC)
+    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
 
 from tinyscale.config import validate_config
 
 
 # A --configfile replaces the default config rather than being merged into it, so a small
-# config never inherits the paper protocol's keys.
+# config never inherits the paper protocol's keys. Without one, the checkout's protocol.
 if not config:
 
-    configfile: "config/config.yaml"
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
-validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+validate_config(config)
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/analysis.smk"
+include: "workflow/rules/studies/width_sweep.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
 

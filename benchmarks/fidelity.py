@@ -22,12 +22,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tinyscale.augment import AugmentConfig  # noqa: E402
+from tinyscale import families  # noqa: E402
 from tinyscale.config import load_config  # noqa: E402
-from tinyscale.data import prepare  # noqa: E402
-from tinyscale.packed import train_packed  # noqa: E402
+from tinyscale.datasets import prepare  # noqa: E402
+from tinyscale.engine.loop import train  # noqa: E402
+from tinyscale.engine.recipes import EngineSettings, cosine_recipe  # noqa: E402
 from tinyscale.runs import Run  # noqa: E402
-from tinyscale.train import TrainConfig, train_run  # noqa: E402
 
 OFF = dict(channels_last=False, bf16=False, compile=False)
 
@@ -44,11 +44,13 @@ def main(argv=None):
     ap.add_argument("--compile", action="store_true", help="include torch.compile on the CPU too")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    if len(args.seeds) < 2:  # the engine packs only K > 1 runs; one seed would train "packed" as a plain module
+        ap.error("--seeds: give at least two seeds (packing needs K > 1 runs, and the seed std two values)")
     device = torch.device(args.device)
     cfg = load_config(ROOT / "config" / "quick.yaml")
-    ds = prepare(cfg["data"])
-    base = TrainConfig(**{**cfg["train"], **OFF})
-    aug = AugmentConfig(**cfg["augment"])
+    ds = prepare(cfg["data"])  # digits: bundled with scikit-learn, no files
+    base = dataclasses.replace(cosine_recipe(cfg), **OFF)
+    settings = EngineSettings.from_config(cfg)
     quiet = lambda line: None  # noqa: E731
 
     variants = {"plain": base, "bf16": dataclasses.replace(base, bf16=True),
@@ -58,11 +60,12 @@ def main(argv=None):
     rows = []
     for spec in args.models:
         arch, width = spec.split(":")
-        width = int(width) if arch == "scalecnn" else float(width)
-        runs = [Run(arch, width, s) for s in args.seeds]
-        accs = {name: [accuracy(train_run(r, ds, c, aug, device, progress=quiet)) for r in runs]
-                for name, c in variants.items()}
-        accs["packed"] = [accuracy(r) for r in train_packed(runs, ds, base, aug, device, progress=quiet)]
+        width = families.get(arch).cast_width(width)
+        runs = [Run(arch, width, base.name, s) for s in args.seeds]
+        # One run per call trains a plain module; all seeds in one call train packed (vmapped).
+        accs = {name: [accuracy(train([r], ds, recipe, settings, device, progress=quiet)[0]) for r in runs]
+                for name, recipe in variants.items()}
+        accs["packed"] = [accuracy(r) for r in train(runs, ds, base, settings, device, progress=quiet)]
         plain_std = statistics.pstdev(accs["plain"]) or float("nan")
         for name, a in accs.items():
             diff = statistics.mean(a) - statistics.mean(accs["plain"])

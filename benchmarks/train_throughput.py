@@ -15,6 +15,7 @@ interpolated log-log in the parameter count within each family).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -28,11 +29,13 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tinyscale.augment import AugmentConfig, draw_epoch, epoch_generator  # noqa: E402
-from tinyscale.models import build_model, count_params  # noqa: E402
-from tinyscale.packed import make_packed, packed_step  # noqa: E402
+from tinyscale import families  # noqa: E402
+from tinyscale.config import defaults  # noqa: E402
+from tinyscale.engine.augment import draw_epoch, epoch_generator  # noqa: E402
+from tinyscale.engine.loop import Packed, Single  # noqa: E402
+from tinyscale.engine.recipes import cosine_recipe  # noqa: E402
+from tinyscale.families import build_model, count_params  # noqa: E402
 from tinyscale.runs import Run  # noqa: E402
-from tinyscale.train import TrainConfig, dropout_generator, make_optimizer, train_step  # noqa: E402
 
 MEAN, STD = (0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761)
 PROTOCOL = {"scalecnn": [4, 8, 12, 16, 24, 32, 48, 64],
@@ -125,31 +128,34 @@ def bench_original(arch, width, device, steps, repeats, batch=128, images=8192):
     return [steps * batch / t for t in times]
 
 
+def paper_recipe(batch: int):
+    """The paper's recipe (the config schema's defaults: SGD 0.1, crop 4, flip, cutout 8) at `batch`.
+
+    The speed switches stay off, as the engine step was benchmarked before the port (a plain
+    module, no channels-last, bf16 or compile) — on the CPU their "auto" means off anyway.
+    """
+    recipe = cosine_recipe({"train": defaults("train"), "augment": defaults("augment")})
+    return dataclasses.replace(recipe, batch_size=batch, channels_last=False, bf16=False, compile=False)
+
+
 def bench_engine(arch, width, device, steps, repeats, seeds, batch=128, images=8192):
-    cfg = TrainConfig(batch_size=batch)
-    aug = AugmentConfig()
+    recipe = paper_recipe(batch)
+    dtype = torch.float32
     rng = np.random.default_rng(0)
     train_x = torch.as_tensor(rng.integers(0, 256, (images, 3, 32, 32), dtype=np.uint8), device=device)
     train_y = torch.as_tensor(rng.integers(0, 100, images), device=device)
     mean, std = torch.tensor(MEAN, device=device), torch.tensor(STD, device=device)
-    runs = [Run(arch, width, s) for s in range(seeds)]
-    draws = [draw_epoch(images, 32, 32, aug, epoch_generator(r.seed, 0, device)) for r in runs]
-    n_steps = images // batch
+    runs = [Run(arch, width, recipe.name, s) for s in range(seeds)]
+    draws = [draw_epoch(images, 32, 32, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
+    n_steps = recipe.steps_per_epoch(images)
     counter = {"step": 0}
-    if seeds == 1:  # the single-run engine: one module, as train_run trains it
-        torch.manual_seed(0)
-        model = build_model(arch, width, 100).to(device)
-        opt, gen = make_optimizer(model.parameters(), cfg), dropout_generator(0, device)
+    # The engine's step, as engine.loop.train runs it: one plain module for one run, vmapped for K > 1.
+    members = (Single if seeds == 1 else Packed)(runs, 100, 3, recipe, device, dtype)
+    members.train_mode()
 
-        def step():
-            train_step(model, opt, train_x, train_y, draws[0], counter["step"] % n_steps, cfg, aug, mean, std, gen)
-            counter["step"] += 1
-    else:
-        packed, opt, dropout_gens = make_packed(runs, 100, 3, cfg, device)
-
-        def step():
-            packed_step(packed, opt, train_x, train_y, draws, counter["step"] % n_steps, cfg, aug, mean, std, dropout_gens)
-            counter["step"] += 1
+    def step():
+        members.step(train_x, train_y, draws, counter["step"] % n_steps, recipe, (mean, std), dtype)
+        counter["step"] += 1
 
     times = _time_steps(step, steps, repeats, device)
     return [seeds * steps * batch / t for t in times]
@@ -188,7 +194,7 @@ def main(argv=None):
     rows, measured = [], {"original": {}, "engine-single": {}, "engine-packed": {}}
     for spec in args.models:
         arch, width = spec.split(":")
-        width = int(width) if arch == "scalecnn" else float(width)
+        width = families.get(arch).cast_width(width)
         variants = {
             "original": bench_original(arch, width, device, args.steps, args.repeats),
             "engine-single": bench_engine(arch, width, device, args.steps, args.repeats, seeds=1),

@@ -35,6 +35,27 @@ def make_cifar100_archive(path: Path, n_train: int = 20, n_test: int = 10, seed:
     return parts
 
 
+def make_cifar10_archive(path: Path, n_per_batch: int = 4, n_test: int = 6, seed: int = 0) -> dict:
+    """A small archive in CIFAR-10's own python format: five training batches, a test batch, the meta."""
+    rng = np.random.default_rng(seed)
+    parts = {}
+    for name, n in [(f"data_batch_{i}", n_per_batch) for i in range(1, 6)] + [("test_batch", n_test)]:
+        parts[name] = {
+            b"batch_label": name.encode(),
+            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            b"labels": [int(v) for v in rng.integers(0, 10, size=n)],
+            b"filenames": [f"img_{i}.png".encode() for i in range(n)],
+        }
+    parts["batches.meta"] = {b"label_names": [f"label_{i}".encode() for i in range(10)], b"num_vis": 3072}
+    with tarfile.open(path, "w:gz") as tar:
+        for name, obj in parts.items():
+            blob = pickle.dumps(obj, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return parts
+
+
 @pytest.fixture
 def cifar_archive(tmp_path):
     path = tmp_path / "cifar-100-python.tar.gz"
@@ -46,7 +67,7 @@ def synthetic_tables(widths: dict, seeds, n_classes: int = 10, seed: int = 0):
     """Runs and per-class tables shaped like the workflow's, with error falling in size."""
     import pandas as pd
 
-    from tinyscale.models import build_model, count_params
+    from tinyscale.families import build_model, count_params
     from tinyscale.runs import Run
 
     rng = np.random.default_rng(seed)
@@ -57,8 +78,8 @@ def synthetic_tables(widths: dict, seeds, n_classes: int = 10, seed: int = 0):
             for s in seeds:
                 acc = np.clip(1 - 3 * params ** -0.2 + rng.normal(0, 0.02, n_classes), 0.01, 1)
                 top1 = float(acc.mean())
-                rid = Run(arch, w, s).id
-                runs.append({"run_id": rid, "arch": arch, "width": w, "seed": s, "params": params, "top1": top1,
+                rid = Run(arch, w, "cosine", s).id
+                runs.append({"run_id": rid, "arch": arch, "width": w, "recipe": "cosine", "seed": s, "params": params, "top1": top1,
                              "top5": min(1.0, top1 + 0.2), "error": 1 - top1, "ece": 0.05 + 0.01 * s, "nll": 1.0,
                              "conf_correct": 0.8, "conf_incorrect": 0.5, "wall_time_s": 10.0, "epochs": 2, "device": "cpu"})
                 per_class.append(pd.DataFrame({"run_id": rid, "arch": arch, "width": w, "seed": s,
@@ -82,10 +103,13 @@ TINY = {
 
 
 def copy_project(dest):
-    """The workflow's files, copied so a test can build and edit without touching the checkout."""
-    for item in ("Snakefile", "workflow", "paper", "config", "data", "profiles", "envs"):
+    """The workflow's files and library, copied so a test can build and edit without touching the checkout."""
+    for item in ("Snakefile", "workflow", "src", "config", "data", "profiles", "envs"):
         src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / item)
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, dest / item)
     return dest
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from tinyscale.augment import AugmentConfig, augment, cutout_mask, draw_epoch, epoch_generator, normalize, random_crop
+from tinyscale.engine.augment import AugmentConfig, augment, cutout_mask, draw_epoch, epoch_generator, normalize, random_crop
 
 CFG = AugmentConfig(crop_padding=4, flip=True, cutout=8)
 

@@ -3,8 +3,9 @@ import copy
 import pytest
 import yaml
 
-from tinyscale.config import ConfigError, load_config, validate_config
-from tinyscale.runs import parse_run_id, run_table
+from tinyscale.config import ConfigError, load_config, science, validate_config
+from tinyscale.runs import parse_run_id
+from tinyscale.studies import run_table
 
 from conftest import ROOT
 
@@ -33,18 +34,32 @@ def test_quick_config_is_small_and_valid():
 def test_defaults_come_from_the_schema():
     cfg = validate_config(copy.deepcopy(MINIMAL))
     assert cfg["train"]["epochs"] == 200 and cfg["augment"]["cutout"] == 8 and cfg["device"] == "auto"
-    assert cfg["data"]["md5"] == "eb9058c3a382ffc7106e4002c42a8d85"
+    assert cfg["data"]["dir"] == "resources" and cfg["data"]["verify_md5"] is True
+    assert cfg["studies"]["width_sweep"]["enabled"] is True
+
+
+def test_operational_keys_are_not_science():
+    cfg = validate_config(copy.deepcopy(MINIMAL))
+    train = science(cfg["train"], ("train",))
+    assert "checkpoint_every" not in train and "eval_every" not in train and "compile_cache" not in train
+    assert {"lr", "epochs", "bf16", "pack_seeds"} <= set(train)
+    assert science(cfg, ())["name"] == "t" and "title" not in science(cfg, ()) and "device" not in science(cfg, ())
 
 
 @pytest.mark.parametrize(
     "patch,message",
     [
         ({"device": "tpu"}, r"config key 'device' is 'tpu'; allowed values: 'auto', 'cpu', 'cuda'"),
-        ({"data": {"dataset": "imagenet"}}, r"config key 'data.dataset' is 'imagenet'; allowed values: 'cifar100', 'digits'"),
+        ({"data": {"dataset": "imagenet"}}, r"config key 'data.dataset' is 'imagenet'; allowed values: 'cifar100', 'cifar10', 'digits'"),
+        ({"models": {"resnet": [1]}}, r"unknown family 'resnet'; registered families: 'scalecnn', 'mobilenetv2'"),
+        ({"models": {"scalecnn": [2.5]}}, r"'models.scalecnn': ScaleCNN width must be a positive integer, got 2.5"),
+        ({"models": {"mobilenetv2": [0.125]}}, r"MobileNetV2 width 0.125 cannot be written exactly with 2 decimals"),
+        ({"studies": {"nope": {}}}, r"unknown config key\(s\) \['nope'\] under 'studies'"),
         ({"train": {"epoch": 3}}, r"unknown config key\(s\) \['epoch'\] under 'train'; allowed keys: .*epochs"),
         ({"seeds": []}, r"config key 'seeds'"),
         ({"train": {"lr": -1}}, r"config key 'train.lr'"),
         ({"models": {"scalecnn": []}}, r"at least one width"),
+        ({"name": ".."}, r"config key 'name' is '..': '..' does not match"),
     ],
 )
 def test_errors_name_the_key_and_the_allowed_values(patch, message):
@@ -56,12 +71,13 @@ def test_errors_name_the_key_and_the_allowed_values(patch, message):
 def test_run_ids_are_readable_and_parse_back():
     cfg = validate_config({**MINIMAL, "models": {"scalecnn": [16], "mobilenetv2": [0.75, 0.1]}, "seeds": [3, 0]})
     ids = [r.id for r in run_table(cfg)]
-    assert ids == ["scalecnn-c16-s0", "scalecnn-c16-s3", "mobilenetv2-w0.10-s0", "mobilenetv2-w0.10-s3",
-                   "mobilenetv2-w0.75-s0", "mobilenetv2-w0.75-s3"]
+    assert ids == ["scalecnn-c16-cosine-s0", "scalecnn-c16-cosine-s3", "mobilenetv2-w0.10-cosine-s0",
+                   "mobilenetv2-w0.10-cosine-s3", "mobilenetv2-w0.75-cosine-s0", "mobilenetv2-w0.75-cosine-s3"]
     for run in run_table(cfg):
         assert parse_run_id(run.id) == run
-    with pytest.raises(ValueError, match="expected e.g."):
-        parse_run_id("resnet-18")
+    for bad in ("resnet-18", "scalecnn-w16-cosine-s0", "scalecnn-c016-cosine-s0", "mobilenetv2-w0.1-cosine-s0"):
+        with pytest.raises(ValueError, match="run id"):
+            parse_run_id(bad)
 
 
 def test_config_files_are_yaml_with_no_unknown_keys():
@@ -73,9 +89,13 @@ def test_config_files_are_yaml_with_no_unknown_keys():
 def test_runtime_estimate_grows_with_size_epochs_and_attempt():
     from tinyscale.runs import Run, runtime_minutes
 
-    small, large = Run("scalecnn", 4, 0), Run("scalecnn", 64, 0)
+    small, large = Run("scalecnn", 4, "cosine", 0), Run("scalecnn", 64, "cosine", 0)
     assert runtime_minutes(small, 200, "cifar100") < runtime_minutes(large, 200, "cifar100")
     assert runtime_minutes(large, 100, "cifar100") < runtime_minutes(large, 200, "cifar100")
     assert runtime_minutes(large, 200, "cifar100", attempt=2) > runtime_minutes(large, 200, "cifar100")
     # above the original's slowest run: MobileNetV2 w=3 took 2.6 h (76.6 s per epoch at most)
-    assert runtime_minutes(Run("mobilenetv2", 3.0, 0), 200, "cifar100") > 200 * 76.6 / 60
+    assert runtime_minutes(Run("mobilenetv2", 3.0, "cosine", 0), 200, "cifar100") > 200 * 76.6 / 60
+
+    # the dataset's size scales it: the 8×8 digits cost far less than CIFAR-100, CIFAR-10 the same
+    assert runtime_minutes(large, 200, "digits") < runtime_minutes(large, 200, "cifar100") / 10
+    assert runtime_minutes(large, 200, "cifar10") == runtime_minutes(large, 200, "cifar100")

@@ -1,6 +1,6 @@
 import pytest
 
-from tinyscale.gpus import acquire_gpu, assigned_gpus, use_gpu
+from tinyscale.engine.gpus import acquire_gpu, assigned_gpus, use_gpu
 
 
 def test_environment_assignment_wins(tmp_path):
@@ -32,7 +32,7 @@ def test_a_dead_job_frees_its_slot(tmp_path):
     import subprocess
     import sys
 
-    code = ("from tinyscale.gpus import acquire_gpu; import os; "
+    code = ("from tinyscale.engine.gpus import acquire_gpu; import os; "
             f"s = acquire_gpu(2, lock_dir={str(tmp_path)!r}, env={{}}); print(s.gpu); os._exit(0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "0"

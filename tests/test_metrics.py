@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinyscale import metrics
+from tinyscale.analysis import metrics
 
 
 def test_ece_hand_computed():

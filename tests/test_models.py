@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tinyscale.models import build_model, count_params
+from tinyscale.families import build_model, count_params
 
 # PROTOCOL.md §1, exact.
 SCALECNN = {4: 21_936, 8: 80_348, 12: 175_336, 16: 306_900, 24: 679_756, 32: 1_198_916, 48: 2_676_148, 64: 4_738_596}

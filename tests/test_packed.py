@@ -4,12 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tinyscale.models import build_model, dropout_masks, set_dropout_masks
-from tinyscale.packed import PackedModels, train_packed
+from tinyscale.engine.loop import train
+from tinyscale.engine.packing import PackedModels
+from tinyscale.engine.signals import Interrupted
+from tinyscale.families import build_model
+from tinyscale.families.layers import dropout_masks, set_dropout_masks
 from tinyscale.runs import Run
-from tinyscale.train import train_run
 
-from test_train import AUG, CFG, quiet, tiny_dataset
+from test_train import AUG, CFG, SETTINGS, quiet, tiny_dataset, train_run
 
 
 @pytest.mark.parametrize("arch,width", [("scalecnn", 3), ("mobilenetv2", 0.1)])
@@ -53,8 +55,8 @@ def test_short_packed_training_matches_separate_runs(arch, width, epochs, dtype,
     import dataclasses
 
     ds, cfg = tiny_dataset(), dataclasses.replace(CFG, epochs=epochs)
-    runs = [Run(arch, width, s) for s in (0, 1, 2)]
-    packed = train_packed(runs, ds, cfg, AUG, progress=quiet, dtype=dtype)
+    runs = [Run(arch, width, "cosine", s) for s in (0, 1, 2)]
+    packed = train(runs, ds, cfg, SETTINGS, progress=quiet, dtype=dtype)
     for run, result in zip(runs, packed):
         alone = train_run(run, ds, cfg, AUG, progress=quiet, dtype=dtype)
         a, b = result.model.state_dict(), alone.model.state_dict()
@@ -66,5 +68,31 @@ def test_short_packed_training_matches_separate_runs(arch, width, epochs, dtype,
 
 
 def test_packing_needs_one_configuration():
-    with pytest.raises(ValueError, match="share architecture and width"):
-        train_packed([Run("scalecnn", 2, 0), Run("scalecnn", 4, 0)], tiny_dataset(), CFG, AUG)
+    with pytest.raises(ValueError, match="share family, width and recipe"):
+        train([Run("scalecnn", 2, "cosine", 0), Run("scalecnn", 4, "cosine", 0)], tiny_dataset(), CFG, SETTINGS)
+
+
+def test_interrupted_packed_run_resumes_to_the_same_weights(tmp_path):
+    """Packed seeds stopped mid-epoch resume from their per-run states to an uninterrupted packed run's weights."""
+    ds, runs = tiny_dataset(), [Run("scalecnn", 2, "cosine", s) for s in (0, 1)]
+    full = train(runs, ds, CFG, SETTINGS, progress=quiet)
+    states = [tmp_path / f"{r.id}.pt" for r in runs]
+    with pytest.raises(Interrupted, match="state saved"):
+        train(runs, ds, CFG, SETTINGS, state_paths=states, progress=quiet, stop_after_steps=4)
+    lines = []
+    resumed = train(runs, ds, CFG, SETTINGS, state_paths=states, progress=lines.append)
+    assert lines[0].startswith("[scalecnn-c2-cosine ×2] resuming from epoch 1 step 1")
+    for a, b in zip(full, resumed):
+        for name, v in a.model.state_dict().items():
+            assert torch.equal(v, b.model.state_dict()[name]), name
+
+
+def test_a_packed_state_resumes_as_a_single_run(tmp_path):
+    """One resume-state format: a packed job's per-run state continues as a plain single run."""
+    ds, runs = tiny_dataset(), [Run("scalecnn", 2, "cosine", s) for s in (0, 1)]
+    states = [tmp_path / f"{r.id}.pt" for r in runs]
+    with pytest.raises(Interrupted):
+        train(runs, ds, CFG, SETTINGS, state_paths=states, progress=quiet, stop_after_steps=3)
+    alone = train_run(runs[1], ds, CFG, AUG, state_path=states[1])
+    assert alone.resumed_from == {"epoch": 0, "step": 3}  # stopped after the last step of epoch 1
+    assert alone.provenance["epochs_done"] == CFG.epochs

@@ -6,9 +6,11 @@ import jinja2
 import pandas as pd
 import pytest
 
-from tinyscale.analysis import analyse
-from tinyscale.paper import compile_pdf, environment, fmt, paper_context, pm, render, tex_escape
-from tinyscale.reference import COMPARISON_COLUMNS
+from tinyscale.analysis.reference import COMPARISON_COLUMNS
+from tinyscale.analysis.width_sweep import analyse
+from tinyscale.paper.latex import compile_pdf
+from tinyscale.paper.render import TEMPLATES, environment, fmt, paper_context, pm, render, tex_escape
+from tinyscale.studies import width_sweep
 
 from conftest import ROOT, synthetic_tables
 
@@ -38,18 +40,21 @@ def test_numbers_never_print_as_nan():
     with pytest.raises(ValueError, match="non-finite"):
         fmt(float("nan"))
     assert pm(0.1234, None) == "0.123" and pm(0.1234, 0.01) == r"0.123 \pm 0.010"
-    assert not environment(ROOT / "paper" / "templates").autoescape
+    assert not environment(TEMPLATES).autoescape
 
 
 def _context(runs, per_class, dataset="digits"):
     a = analyse(runs, per_class, [f"class_{i}" for i in range(10)], CFG)
-    numbers = {"name": "t", "title": "T", "authors": "A", "dataset": dataset, **a.numbers,
-               "train": {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 5e-4, "lr_min": 1e-5,
-                         "epochs": 2, "batch_size": 8, "drop_last": True, "label_smoothing": 0.0},
-               "augment": {"crop_padding": 1, "flip": False, "cutout": 2}}
-    tables = {"summary": a.summary, "fits": a.fits, "local": a.local, "specialisation": a.specialisation,
+    recipe = {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 5e-4, "lr_min": 1e-5, "epochs": 2,
+              "batch_size": 8, "drop_last": True, "label_smoothing": 0.0,
+              "augment": {"crop_padding": 1, "flip": False, "cutout": 2}}
+    numbers = {"name": "t", "dataset": dataset, "width_sweep": {**a.numbers, "recipe": recipe, "reference": None}}
+    tables = {"summary": a.summary, "fits": a.fits, "local_exponents": a.local, "specialisation": a.specialisation,
               "comparison": pd.DataFrame(columns=COMPARISON_COLUMNS), "jaccard": pd.DataFrame()}
-    return a, paper_context(numbers, ENV, tables, {"x": "x.pdf"})
+    study = width_sweep.STUDY
+    context = paper_context(numbers, {"title": "T", "authors": "A"}, ENV, tables, {"x": "x.pdf"})
+    context["studies"] = [{"name": study.name, "abstract": study.abstract, "section": study.section}]
+    return a, context
 
 
 def test_small_sweep_degrades_gracefully(tmp_path):
@@ -61,7 +66,7 @@ def test_small_sweep_degrades_gracefully(tmp_path):
     assert fam["mobilenetv2"]["local_last"] is None and fam["scalecnn"]["acc_smallest_std"] is None
     ctx["figures"] = {k: "missing.pdf" for k in ["error_vs_params", "local_exponents", "jaccard", "class_heatmap",
                                                  "specialisation", "ece", "reliability"]}
-    tex = render(ROOT / "paper" / "templates", "paper.tex.j2", ctx)
+    tex = render(TEMPLATES, "paper.tex.j2", ctx)
     assert not re.search(r"\bnan\b", tex, re.IGNORECASE)
     assert "\\pm" not in tex.split("\\section{Results}")[1].split("\\begin{figure}")[0]
     assert "not fitted: 2 size(s) in the sweep; a power-law fit needs at least 3" in tex
@@ -72,7 +77,7 @@ def test_fit_with_seeds_renders_alpha_with_spread():
     a, ctx = _context(runs, per_class)
     ctx["figures"] = {k: "f.pdf" for k in ["error_vs_params", "local_exponents", "jaccard", "class_heatmap",
                                            "specialisation", "ece", "reliability"]}
-    tex = render(ROOT / "paper" / "templates", "paper.tex.j2", ctx)
+    tex = render(TEMPLATES, "paper.tex.j2", ctx)
     fit = a.numbers["families"]["scalecnn"]["fit"]
     assert f"\\alpha = {fit['alpha']:.3f} \\pm {fit['alpha_seed_std']:.3f}" in tex
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tinyscale.analysis import analyse
-from tinyscale.reference import compare, load_reference
+from tinyscale.analysis.width_sweep import analyse
+from tinyscale.analysis.reference import compare, load_reference
 
 from conftest import ROOT
 
@@ -20,7 +20,7 @@ def test_reference_has_90_runs_with_protocol_param_counts(published):
     runs, _ = published
     assert len(runs) == 90 and runs["seed"].nunique() == 5
     assert runs.groupby("arch")["width"].nunique().to_dict() == {"mobilenetv2": 10, "scalecnn": 8}
-    assert runs.loc[runs["run_id"] == "scalecnn-c4-s0", "params"].item() == 21_936
+    assert runs.loc[runs["run_id"] == "scalecnn-c4-cosine-s0", "params"].item() == 21_936
 
 
 def test_published_exponents(published):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinyscale import scaling
+from tinyscale.analysis import scaling
 
 
 def test_exact_power_law_is_recovered():

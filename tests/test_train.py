@@ -2,10 +2,19 @@ import numpy as np
 import pytest
 import torch
 
-from tinyscale.augment import AugmentConfig
-from tinyscale.data import Dataset
+import dataclasses
+
+from tinyscale.config import defaults
+from tinyscale.datasets import Dataset
+from tinyscale.engine.augment import AugmentConfig
+from tinyscale.engine.checkpoint import StateMismatch
+from tinyscale.engine.loop import make_optimizer, train
+from tinyscale.engine.recipes import EngineSettings, Recipe, cosine_recipe
+from tinyscale.engine.signals import Interrupted
 from tinyscale.runs import Run
-from tinyscale.train import Interrupted, TrainConfig, cosine_lr, make_optimizer, steps_per_epoch, train_run
+
+# The paper's recipe and engine settings, from the schema's defaults (the one source).
+PAPER = cosine_recipe({"train": defaults("train"), "augment": defaults("augment")})
 
 
 def tiny_dataset(n_train=96, n_test=32, classes=4, seed=0):
@@ -19,29 +28,38 @@ def tiny_dataset(n_train=96, n_test=32, classes=4, seed=0):
                    np.array([0.5]), np.array([0.3]), "tiny")
 
 
-CFG = TrainConfig(epochs=3, batch_size=32, lr=0.05, lr_min=1e-4, eval_every=2, checkpoint_every=1)
 AUG = AugmentConfig(crop_padding=1, flip=True, cutout=2)
+CFG = dataclasses.replace(PAPER, epochs=3, batch_size=32, lr=0.05, lr_min=1e-4, augment=AUG)
+SETTINGS = EngineSettings(eval_every=2, checkpoint_every=1, keep_resume_state=False, compile_cache=None)
 quiet = lambda line: None  # noqa: E731
 
 
+def train_run(run, ds, cfg, aug=None, state_path=None, progress=quiet, **kw):
+    """One run through the engine (K = 1)."""
+    cfg = dataclasses.replace(cfg, augment=aug or cfg.augment)
+    (result,) = train([run], ds, cfg, SETTINGS, state_paths=[state_path] if state_path else None, progress=progress, **kw)
+    return result
+
+
 def test_cosine_schedule_matches_torch():
-    cfg = TrainConfig(epochs=200)
+    cfg = PAPER
     model = torch.nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=200, eta_min=1e-5)
     for epoch in range(200):
-        assert cosine_lr(epoch, cfg) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-9, abs=1e-12)
+        assert cfg.lr_at(epoch) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-9, abs=1e-12)
         opt.step()
         sched.step()
-    assert cosine_lr(0, cfg) == 0.1
+    assert cfg.lr_at(0) == 0.1
 
 
 def test_protocol_optimiser_and_steps():
-    opt = make_optimizer(torch.nn.Linear(2, 2).parameters(), TrainConfig())
+    opt = make_optimizer(torch.nn.Linear(2, 2).parameters(), PAPER)
     group = opt.param_groups[0]
     assert (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"]) == (0.1, 0.9, 5e-4, False)
-    assert steps_per_epoch(50_000, TrainConfig()) == 390
-    assert steps_per_epoch(50_000, TrainConfig(drop_last=False)) == 391
+    assert PAPER.steps_per_epoch(50_000) == 390
+    assert dataclasses.replace(PAPER, drop_last=False).steps_per_epoch(50_000) == 391
+    assert (PAPER.epochs, PAPER.batch_size, PAPER.augment) == (200, 128, AugmentConfig(4, True, 8))
 
 
 def _weights(model):
@@ -50,9 +68,9 @@ def _weights(model):
 
 def test_same_seed_gives_bit_identical_weights_and_log():
     ds = tiny_dataset()
-    a = train_run(Run("scalecnn", 2, 1), ds, CFG, AUG, progress=quiet)
-    b = train_run(Run("scalecnn", 2, 1), ds, CFG, AUG, progress=quiet)
-    c = train_run(Run("scalecnn", 2, 2), ds, CFG, AUG, progress=quiet)
+    a = train_run(Run("scalecnn", 2, "cosine", 1), ds, CFG, AUG, progress=quiet)
+    b = train_run(Run("scalecnn", 2, "cosine", 1), ds, CFG, AUG, progress=quiet)
+    c = train_run(Run("scalecnn", 2, "cosine", 2), ds, CFG, AUG, progress=quiet)
     wa, wb, wc = _weights(a.model), _weights(b.model), _weights(c.model)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
@@ -66,7 +84,7 @@ def test_same_seed_gives_bit_identical_weights_and_log():
 def test_interrupted_run_resumes_to_identical_weights(tmp_path, arch, width, stop):
     """Stopped mid-epoch (3 steps per epoch), resumed from the state file: same weights as uninterrupted."""
     ds = tiny_dataset()
-    run = Run(arch, width, 0)
+    run = Run(arch, width, "cosine", 0)
     full = train_run(run, ds, CFG, AUG, progress=quiet)
     state = tmp_path / "state.pt"
     with pytest.raises(Interrupted, match="state saved"):
@@ -83,7 +101,7 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, arch, width, sto
 
 def test_progress_line_has_eta():
     lines = []
-    train_run(Run("scalecnn", 2, 0), tiny_dataset(), CFG, AUG, progress=lines.append)
+    train_run(Run("scalecnn", 2, "cosine", 0), tiny_dataset(), CFG, AUG, progress=lines.append)
     assert len(lines) == 3 and "epoch 1/3" in lines[0] and "ETA 0:00:" in lines[0]
     assert "test_acc" in lines[2]
 
@@ -103,7 +121,7 @@ def test_signal_saves_state_and_stops(tmp_path, signame):
             os.kill(os.getpid(), signum)
 
     with pytest.raises(Interrupted, match=f"signal {int(signum)}"):
-        train_run(Run("scalecnn", 2, 0), ds, CFG, AUG, state_path=state, progress=progress)
+        train_run(Run("scalecnn", 2, "cosine", 0), ds, CFG, AUG, state_path=state, progress=progress)
     saved = torch.load(state, weights_only=False)
     assert (saved["epoch"], saved["step"]) == (1, 1)
     assert signal.getsignal(signum) is before  # handler restored
@@ -112,15 +130,15 @@ def test_signal_saves_state_and_stops(tmp_path, signame):
 def test_speed_switches_default_off_on_cpu_and_can_be_forced():
     import dataclasses
 
-    from tinyscale.train import FastPath, switch_on
+    from tinyscale.engine.speed import FastPath, switch_on
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert not switch_on("auto", cpu) and switch_on("auto", cuda) and not switch_on(False, cuda)
     ds = tiny_dataset()
     # forced on, on the CPU: channels-last and bf16 autocast train and stay close to fp32
     fast = dataclasses.replace(CFG, channels_last=True, bf16=True, compile=False)
-    a = train_run(Run("scalecnn", 2, 0), ds, fast, AUG, progress=quiet)
-    b = train_run(Run("scalecnn", 2, 0), ds, CFG, AUG, progress=quiet)
+    a = train_run(Run("scalecnn", 2, "cosine", 0), ds, fast, AUG, progress=quiet)
+    b = train_run(Run("scalecnn", 2, "cosine", 0), ds, CFG, AUG, progress=quiet)
     assert a.log[-1]["train_loss"] == pytest.approx(b.log[-1]["train_loss"], rel=0.05)
     assert a.model.blocks[0][0].weight.dtype == torch.float32  # parameters stay fp32
     path = FastPath(build_model_for_test(), fast, cpu)
@@ -129,6 +147,44 @@ def test_speed_switches_default_off_on_cpu_and_can_be_forced():
 
 
 def build_model_for_test():
-    from tinyscale.models import build_model
+    from tinyscale.families import build_model
 
     return build_model("scalecnn", 2, 4, 1)
+
+
+def test_resume_refuses_a_state_from_another_config(tmp_path):
+    """A state saved under one recipe is not continued under another: the message names the keys."""
+    ds, run, state = tiny_dataset(), Run("scalecnn", 2, "cosine", 0), tmp_path / "state.pt"
+    with pytest.raises(Interrupted):
+        train_run(run, ds, CFG, AUG, state_path=state, stop_after_steps=2)
+    other = dataclasses.replace(CFG, lr=0.01)
+    with pytest.raises(StateMismatch, match=r"recipe\.lr differ.*delete it"):
+        train_run(run, ds, other, AUG, state_path=state)
+
+
+def test_non_finite_loss_stops_the_run():
+    from tinyscale.engine.loop import Diverged
+
+    with pytest.raises(Diverged, match=r"scalecnn-c2-cosine-s0.*not finite in epoch 1"):
+        train_run(Run("scalecnn", 2, "cosine", 0), tiny_dataset(), dataclasses.replace(CFG, lr=1e6))
+
+
+# Checksums of the final weights of short CPU runs, recorded on the code before the engine was
+# unified (train.py + packed.py): the one loop must train the same bits for the same seed.
+PINNED = {("scalecnn", 2, 1): "b79403207d2c889c", ("mobilenetv2", 0.1, 0): "ed024813e2c7db33"}
+
+
+def weights_checksum(model) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("family,width,seed", PINNED)
+def test_single_runs_train_the_pinned_weights(family, width, seed):
+    result = train_run(Run(family, width, "cosine", seed), tiny_dataset(), CFG, AUG)
+    assert weights_checksum(result.model) == PINNED[family, width, seed]

@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import sys
 import time
 
 import pytest
@@ -40,29 +41,31 @@ def test_pdf_states_the_alpha_of_numbers_json(project):
     pdf = project / "results/tiny/paper/paper.pdf"
     assert pdf.stat().st_size > 10_000
     numbers = json.loads((project / "results/tiny/numbers.json").read_text())
-    alpha = numbers["families"]["scalecnn"]["fit"]["alpha"]
+    ws = numbers["width_sweep"]
+    alpha = ws["families"]["scalecnn"]["fit"]["alpha"]
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     text = " ".join(text.split())
     assert f"{alpha:.3f}" in text
-    assert numbers["families"]["mobilenetv2"]["fit"] is None
+    assert ws["families"]["mobilenetv2"]["fit"] is None
     assert "not fitted: 1 size(s) in the sweep" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
-    assert numbers["n_runs"] == 8 and numbers["compute"]["n_runs"] == 8
+    assert ws["n_runs"] == 8 and numbers["compute"]["n_runs"] == 8 and numbers["studies"] == ["width_sweep"]
 
 
 def test_run_outputs_and_provenance(project):
-    run = project / "results/tiny/runs/scalecnn-c2-s1"
+    run = project / "results/tiny/runs/scalecnn-c2-cosine-s1"
     record = json.loads((run / "run.json").read_text())
     assert record["epochs_done"] == 2 and record["num_params"] > 0 and record["wall_time_s"] > 0
+    assert record["run_id"] == "scalecnn-c2-cosine-s1" and record["recipe"] == "cosine"
     assert {"code_version", "torch", "torchvision", "numpy", "device", "python"} <= set(record)
     log = (run / "train_log.csv").read_text().splitlines()
     assert log[0] == "epoch,lr,train_loss,test_acc,epoch_time_s" and len(log) == 3
-    assert not (project / "results/tiny/state/scalecnn-c2-s1.pt").exists()  # removed once complete
+    assert not (project / "results/tiny/state/scalecnn-c2-cosine-s1.pt").exists()  # removed once complete
     import numpy as np
 
     with np.load(run / "predictions.npz") as z:
         assert z["probs"].dtype == np.float16 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
-    progress = (project / "results/tiny/logs/train/scalecnn-c2-s1.log").read_text()
+    progress = (project / "results/tiny/logs/train/scalecnn-c2-cosine-s1.log").read_text()
     assert "epoch 2/2" in progress and "ETA" in progress
 
 
@@ -76,15 +79,19 @@ def edit(path):
         fh.write("\n# edited by a test\n" if path.suffix == ".py" else "\n%# edited by a test\n")
 
 
+TEMPLATES = "src/tinyscale/paper/templates"
+FIGURES = "src/tinyscale/paper/figures"
+
+
 def test_editing_a_template_reruns_only_render_and_compile(project):
-    edit(project / "paper/templates/results.tex.j2")
+    edit(project / TEMPLATES / "width_sweep/results.tex.j2")
     assert planned_jobs(project) == {"render_paper": 1, "compile_paper": 1, "all": 1}
     snakemake(project)
     assert planned_jobs(project) == {}
 
 
-def test_editing_a_figure_script_reruns_only_that_figure_and_the_paper(project):
-    edit(project / "workflow/scripts/figures/ece.py")
+def test_editing_a_figures_code_reruns_only_that_figure_and_the_paper(project):
+    edit(project / FIGURES / "ece.py")
     assert planned_jobs(project) == {"figure_ece": 1, "compile_paper": 1, "all": 1}
     snakemake(project)
     assert planned_jobs(project) == {}
@@ -97,6 +104,48 @@ def test_adding_a_seed_or_a_width_trains_only_the_new_runs(project):
     write_config(project, "more_widths.yaml", models={"scalecnn": [2, 3, 4, 5], "mobilenetv2": [0.1]})
     jobs = planned_jobs(project, "more_widths.yaml")
     assert jobs["train"] == 2 and jobs["predict"] == 2 and "prepare_data" not in jobs
+
+
+# Settings that cannot change a run's weights, each changed on the built project.
+OPERATIONAL = [
+    ("device", {"device": "auto"}),
+    ("jobs_per_gpu", {"jobs_per_gpu": 2}),
+    ("checkpoint_every", {"train": {**TINY["train"], "checkpoint_every": 2}}),
+    ("eval_every", {"train": {**TINY["train"], "eval_every": 2}}),
+    ("keep_resume_state", {"train": {**TINY["train"], "keep_resume_state": True}}),
+    ("compile_cache", {"train": {**TINY["train"], "compile_cache": "/tmp/elsewhere"}}),
+]
+
+
+@pytest.mark.parametrize("key,change", OPERATIONAL, ids=[k for k, _ in OPERATIONAL])
+def test_operational_settings_retrain_nothing(project, key, change):
+    write_config(project, f"op_{key}.yaml", **change)
+    assert planned_jobs(project, f"op_{key}.yaml") == {}
+
+
+def test_title_and_authors_rebuild_only_the_paper(project):
+    write_config(project, "retitled.yaml", title="Another title", authors="Someone Else")
+    assert planned_jobs(project, "retitled.yaml") == {"render_paper": 1, "compile_paper": 1, "all": 1}
+
+
+def test_a_weight_changing_setting_retrains(project):
+    write_config(project, "lr.yaml", train={**TINY["train"], "lr": 0.04})
+    assert planned_jobs(project, "lr.yaml")["train"] == 8
+
+
+def test_scripts_run_outside_snakemake(project):
+    """A workflow script runs as a plain Python program through the mock snakemake object."""
+    pdf = project / "results/tiny/figures/ece.pdf"
+    pdf.unlink()
+    code = (
+        "import sys; sys.path.insert(0, 'workflow/scripts')\n"
+        "from _helpers import mock_snakemake\n"
+        "snakemake = mock_snakemake('figure_ece', configfile='tiny.yaml')\n"
+        "exec(open('workflow/scripts/figure.py').read())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert pdf.stat().st_size > 1000
 
 
 def test_figures_are_byte_stable(project):

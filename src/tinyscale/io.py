@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash never leaves a half-written output behind."""
+"""File writes and formats: atomic (a crash never leaves a half-written output behind), JSON, CSV,
+the per-run prediction file, and a job's log."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import numpy as np
 
 
 @contextmanager
@@ -60,3 +63,19 @@ def log_to(path: str | os.PathLike | None) -> Iterator[None]:
         except BaseException:
             traceback.print_exc(file=fh)
             raise
+
+
+def save_predictions(path: str | Path, probs: np.ndarray, labels: np.ndarray) -> None:
+    """One file per run: float16 probabilities, int64 labels, and argmax predictions."""
+    probs = np.asarray(probs, dtype=np.float32)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, probs=probs.astype(np.float16), labels=np.asarray(labels, dtype=np.int64),
+                preds=probs.argmax(axis=1).astype(np.int64),  # from float32, before rounding
+            )
+
+
+def load_predictions(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in ("probs", "labels", "preds")}

@@ -1,6 +1,8 @@
-"""The run table: which runs a config asks for, their readable ids, and their paths.
+"""The run table: which runs a config asks for, their readable ids, and their cost.
 
-A run id reads like `scalecnn-c16-s3` or `mobilenetv2-w0.75-s0` and parses back.
+A run is family × width × recipe × seed. Its id reads like `scalecnn-c16-cosine-s3` or
+`mobilenetv2-w0.75-cosine-s0` and parses back; the family registry says how each family
+writes its width. Every study contributes runs; a run two studies ask for is one target.
 """
 
 from __future__ import annotations
@@ -8,68 +10,93 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ARCHS = ("scalecnn", "mobilenetv2")
-_WIDTH_LETTER = {"scalecnn": "c", "mobilenetv2": "w"}
-RUN_ID_PATTERN = r"(scalecnn-c\d+|mobilenetv2-w\d+\.\d+)-s\d+"
-_RUN_ID = re.compile(r"^(?P<arch>scalecnn|mobilenetv2)-(?:c(?P<c>\d+)|w(?P<w>\d+\.\d+))-s(?P<seed>\d+)$")
+from . import datasets, families
+
+RECIPE_NAME = r"[a-z][a-z0-9_.]*"
 
 
 @dataclass(frozen=True, order=True)
 class Run:
-    arch: str
+    family: str
     width: float
+    recipe: str
     seed: int
 
     @property
     def config_id(self) -> str:
-        """The configuration (architecture and width) without the seed."""
-        if self.arch == "scalecnn":
-            return f"scalecnn-c{int(self.width)}"
-        return f"mobilenetv2-w{self.width:.2f}"
+        """The configuration (family, width, recipe) without the seed: what packed seeds share."""
+        fam = families.get(self.family)
+        return f"{self.family}-{fam.width_letter}{fam.format_width(self.width)}-{self.recipe}"
 
     @property
     def id(self) -> str:
         return f"{self.config_id}-s{self.seed}"
 
     def as_dict(self) -> dict:
-        return {"run_id": self.id, "arch": self.arch, "width": self.width, "seed": self.seed}
+        return {"run_id": self.id, "arch": self.family, "width": self.width, "recipe": self.recipe, "seed": self.seed}
+
+
+def run_id_pattern() -> str:
+    """A regex for run ids of the registered families (Snakemake's wildcard constraint)."""
+    names = "|".join(sorted(families.FAMILIES))
+    return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}-s[0-9]+"
+
+
+def config_id_pattern() -> str:
+    names = "|".join(sorted(families.FAMILIES))
+    return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}"
 
 
 def parse_run_id(run_id: str) -> Run:
-    m = _RUN_ID.match(run_id)
-    if not m:
+    m = re.fullmatch(rf"(?P<family>[a-z][a-z0-9]*)-(?P<letter>[a-z])(?P<width>[0-9.]+)-(?P<recipe>{RECIPE_NAME})-s(?P<seed>[0-9]+)", run_id)
+    if not m or m["family"] not in families.FAMILIES:
         raise ValueError(
-            f"not a run id: {run_id!r}; expected e.g. 'scalecnn-c16-s3' or 'mobilenetv2-w0.75-s0'"
+            f"not a run id: {run_id!r}; expected e.g. 'scalecnn-c16-cosine-s3' or 'mobilenetv2-w0.75-cosine-s0'"
+            f" (families: {', '.join(families.FAMILIES)})"
         )
-    width = int(m["c"]) if m["c"] else float(m["w"])
-    return Run(m["arch"], width, int(m["seed"]))
+    fam = families.get(m["family"])
+    if m["letter"] != fam.width_letter:
+        raise ValueError(f"not a run id: {run_id!r}; {fam.label} widths are written '{fam.width_letter}…'")
+    try:
+        run = Run(fam.name, fam.cast_width(m["width"]), m["recipe"], int(m["seed"]))
+    except ValueError:
+        run = None
+    if run is None or run.id != run_id:
+        raise ValueError(f"not a canonical run id: {run_id!r}" + (f" (the canonical form is {run.id!r})" if run else ""))
+    return run
 
 
-def run_table(config: dict) -> list[Run]:
-    """Every run of the sweep, ordered by architecture, width, seed."""
+def family_order(name: str) -> int:
+    return list(families.FAMILIES).index(name)
+
+
+def sort_runs(runs) -> list[Run]:
+    """Unique runs, ordered by family (registry order), recipe, width, seed."""
+    return sorted(set(runs), key=lambda r: (family_order(r.family), r.recipe, r.width, r.seed))
+
+
+def sweep(models: dict, recipe: str, seeds) -> list[Run]:
+    """Every (family, width) of a `models:` mapping × seeds, under one recipe; ids checked distinct."""
     runs = []
-    for arch in ARCHS:
-        for width in config["models"].get(arch) or []:
-            width = int(width) if arch == "scalecnn" else float(width)
-            runs.extend(Run(arch, width, int(seed)) for seed in config["seeds"])
-    ids = [r.id for r in runs]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"widths that format to the same run id: {dupes}; use distinct widths")
-    return sorted(runs, key=lambda r: (ARCHS.index(r.arch), r.width, r.seed))
+    for name, widths in models.items():
+        fam = families.get(name)
+        runs.extend(Run(name, fam.cast_width(w), recipe, int(s)) for w in widths or [] for s in seeds)
+    seen: dict[str, Run] = {}
+    for r in runs:
+        if seen.setdefault(r.id, r) != r:
+            raise ValueError(f"widths {seen[r.id].width} and {r.width} format to the same run id {r.id}; use distinct widths")
+    return runs
 
 
 def runtime_minutes(run: Run, epochs: int, dataset: str, attempt: int = 1) -> int:
     """A generous wall-time estimate for one training job, for cluster time limits.
 
-    Per-epoch cost grows with width squared (convolution FLOPs); the constants are upper-end
-    CIFAR-100 epoch times of the original runs on one GPU (11-77 s per epoch). Each retry
-    gets proportionally more time, so a job killed at its limit is not killed again.
+    The family's cost model gives upper-end seconds per epoch of 50,000 32×32 images on one
+    GPU; the dataset's training-set size and image area scale it. Each retry gets
+    proportionally more time, so a job killed at its limit is not killed again.
     """
-    if run.arch == "scalecnn":
-        per_epoch_s = 10 + 0.012 * run.width**2  # c=4: 10 s, c=64: 59 s
-    else:
-        per_epoch_s = 25 + 6 * run.width**2  # w=0.1: 25 s, w=3: 79 s
-    if dataset != "cifar100":  # the bundled 8×8 digits: far smaller
-        per_epoch_s /= 5
+    spec = datasets.get(dataset)
+    _, h, w = spec.image_shape
+    scale = spec.train_size / 50_000 * (h * w) / (32 * 32)
+    per_epoch_s = families.get(run.family).epoch_seconds(run.width) * scale
     return int(10 + attempt * 1.5 * epochs * per_epoch_s / 60)

@@ -1,24 +1,34 @@
-# The run table and every path, computed once from the config.
+# The run table, the recipes and every path, computed once from the config.
 
+import re
 import shutil
 from pathlib import Path
 
-from tinyscale.runs import RUN_ID_PATTERN, parse_run_id, run_table, runtime_minutes
+from tinyscale import datasets, studies
+from tinyscale.config import science
+from tinyscale.runs import config_id_pattern, run_id_pattern, runtime_minutes
 
-RUNS = run_table(config)
-RUN_IDS = [r.id for r in RUNS]
+STUDIES = studies.enabled(config)
+STUDY_NAMES = [s.name for s in STUDIES]
+RUNS = studies.run_table(config)
+RUN_BY_ID = {r.id: r for r in RUNS}
+RECIPES = studies.recipes(config)
+RECIPE_PARAMS = {name: recipe.as_dict() for name, recipe in RECIPES.items()}
 ROOT = f"results/{config['name']}"
 PAPER_PDF = f"{ROOT}/paper/paper.pdf"
-HAS_REFERENCE = config["reference"] is not None
+DATASET = datasets.get(config["data"]["dataset"])
+DATA_DIR = config["data"]["dir"]
 # Declare a GPU per training/prediction job only when training runs on CUDA.
 USE_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
-TORCH_ENV = "../../envs/torch.yaml"
-ANALYSIS_ENV = "../../envs/analysis.yaml"
-LATEX_ENV = "../../envs/latex.yaml"
+# Conda environments per rule family (--sdm conda), by absolute path: rules live at several depths.
+TORCH_ENV = str(Path(workflow.basedir) / "envs" / "torch.yaml")
+ANALYSIS_ENV = str(Path(workflow.basedir) / "envs" / "analysis.yaml")
+LATEX_ENV = str(Path(workflow.basedir) / "envs" / "latex.yaml")
 
 
 wildcard_constraints:
-    run=RUN_ID_PATTERN,
+    run=run_id_pattern(),
+    config_id=config_id_pattern(),
 
 
 def run_file(name):
@@ -26,34 +36,43 @@ def run_file(name):
     return f"{ROOT}/runs/{{run}}/{name}"
 
 
-def all_runs(name):
-    return expand(run_file(name), run=RUN_IDS)
+def runs_files(runs, name):
+    return [f"{ROOT}/runs/{r.id}/{name}" for r in runs]
 
 
-def state_path(wildcards):
+def table(name):
+    return f"{ROOT}/tables/{name}.csv"
+
+
+def study_numbers(study):
+    return f"{ROOT}/numbers/{study}.json"
+
+
+def state_file(run_id):
     """Resume state: outside the declared outputs, so a failed job's cleanup keeps it."""
-    return f"{ROOT}/state/{wildcards.run}.pt"
-
-
-def cifar_archive():
-    return config["data"]["archive"] or "resources/cifar-100-python.tar.gz"
-
-
-def dataset_inputs(wildcards):
-    return [cifar_archive()] if config["data"]["dataset"] == "cifar100" else []
+    return f"{ROOT}/state/{run_id}.pt"
 
 
 def train_runtime(wildcards, attempt):
     """Minutes, from the run's size and epochs, growing with each retry."""
-    return runtime_minutes(parse_run_id(wildcards.run), config["train"]["epochs"], config["data"]["dataset"], attempt)
+    run = RUN_BY_ID[wildcards.run] if hasattr(wildcards, "run") else CONFIG_RUNS[wildcards.config_id][0]
+    epochs = RECIPES[run.recipe].epochs
+    runs = 1 if hasattr(wildcards, "run") else len(CONFIG_RUNS[wildcards.config_id])
+    return runs * runtime_minutes(run, epochs, config["data"]["dataset"], attempt)
 
 
-FIGURES = ["error_vs_params", "local_exponents", "jaccard", "class_heatmap", "specialisation", "ece", "reliability"]
+# Configurations (family, width, recipe) → their runs, for packed training.
+CONFIG_RUNS = {}
+for _run in RUNS:
+    CONFIG_RUNS.setdefault(_run.config_id, []).append(_run)
 
 
-def figure_pdf(name):
-    return f"{ROOT}/figures/{name}.pdf"
+def _reference_path():
+    """The original's released runs: relative to the working directory, else to the workflow's own folder."""
+    path = config["reference"]
+    if path is None or Path(path).exists() or Path(path).is_absolute():
+        return path
+    return str(Path(workflow.basedir) / path)
 
 
-def figure_log(name):
-    return f"{ROOT}/logs/figures/{name}.log"
+REFERENCE = _reference_path()

@@ -1,26 +1,37 @@
-rule download_cifar100:
+# The dataset: its registry files downloaded once (on the submit host: a local rule, since
+# cluster compute nodes are often offline), then prepared once into a compact uint8 file.
+
+
+localrules:
+    download,
+
+
+rule download:
     output:
-        archive="resources/cifar-100-python.tar.gz",
+        f"{DATA_DIR}/{{file}}",
     params:
-        url=config["data"]["url"],
-        md5=config["data"]["md5"],
+        file=lambda wildcards: next(f for f in DATASET.files if f.name == wildcards.file),
+        verify=config["data"]["verify_md5"],
+    wildcard_constraints:
+        file="|".join(f.name.replace(".", r"\.") for f in DATASET.files) or "(?!)",
     log:
-        "resources/logs/download_cifar100.log",
+        f"{DATA_DIR}/logs/download_{{file}}.log",
     resources:
         runtime=30,  # minutes; CPU-only
     conda:
-        TORCH_ENV
+        ANALYSIS_ENV
     script:
-        "../scripts/download_cifar100.py"
+        "../scripts/download.py"
 
 
 rule prepare_data:
     input:
-        dataset_inputs,
+        files=[f"{DATA_DIR}/{f.name}" for f in DATASET.files],
     output:
         dataset=f"{ROOT}/data/dataset.npz",
     params:
-        data=config["data"],
+        data=science(config["data"], ("data",)),
+        names=[f.name for f in DATASET.files],
     log:
         f"{ROOT}/logs/prepare_data.log",
     resources:

@@ -1,23 +1,44 @@
-TEMPLATES = sorted(str(p) for p in Path("paper/templates").glob("*.tex.j2"))
-FIGURE_PDFS = [figure_pdf(f) for f in FIGURES]
+# numbers.json from every study's numbers, then render the templates and compile the PDF.
+# Title and authors reach only the render rule: changing them rebuilds the paper alone.
+
+from tinyscale.paper.render import TEMPLATES
+
+TEMPLATE_FILES = sorted(str(p) for p in TEMPLATES.rglob("*.tex.j2"))
+PAPER_TABLES = sorted({t for s in STUDIES for t in s.paper_tables})
+
+
+rule numbers:
+    input:
+        studies=[study_numbers(s) for s in STUDY_NAMES],
+        environment=rules.environment.output.environment,
+    output:
+        numbers=f"{ROOT}/numbers.json",
+    params:
+        studies=STUDY_NAMES,
+        meta={"name": config["name"], "dataset": config["data"]["dataset"]},
+    log:
+        f"{ROOT}/logs/numbers.log",
+    resources:
+        runtime=10,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../scripts/numbers.py"
 
 
 rule render_paper:
     input:
-        templates=TEMPLATES,
-        numbers=rules.analyse.output.numbers,
-        summary=rules.analyse.output.summary,
-        fits=rules.analyse.output.fits,
-        local=rules.analyse.output.local_exponents,
-        specialisation=rules.analyse.output.specialisation,
-        comparison=rules.analyse.output.comparison,
-        jaccard=rules.jaccard.output.jaccard,
-        environment=rules.aggregate.output.environment,
+        templates=TEMPLATE_FILES,
+        numbers=rules.numbers.output.numbers,
+        environment=rules.environment.output.environment,
+        tables=[table(t) for t in PAPER_TABLES],
     output:
         tex=f"{ROOT}/paper/paper.tex",
     params:
-        template_dir=lambda wildcards, input: str(Path(input.templates[0]).parent),
-        figures={f: f"../figures/{f}.pdf" for f in FIGURES},
+        tables=PAPER_TABLES,
+        meta={"title": config["title"], "authors": config["authors"]},
+        studies=[{"name": s.name, "abstract": s.abstract, "section": s.section} for s in STUDIES],
+        figures={f.name: f"../figures/{f.name}.pdf" for f in FIGURES},
     log:
         f"{ROOT}/logs/render_paper.log",
     resources:
@@ -31,8 +52,8 @@ rule render_paper:
 rule compile_paper:
     input:
         tex=rules.render_paper.output.tex,
-        bib="paper/references.bib",
-        figures=FIGURE_PDFS,
+        bib=str(TEMPLATES.parent / "references.bib"),
+        figures=[figure_pdf(f.name) for f in FIGURES],
     output:
         pdf=PAPER_PDF,
     log:

@@ -3,10 +3,11 @@
 import shutil
 from pathlib import Path
 
-from tinyscale.io import log_to
-from tinyscale.paper import compile_pdf
+from _helpers import job
 
-with log_to(snakemake.log[0]):
+from tinyscale.paper.latex import compile_pdf
+
+with job(snakemake):
     tex = Path(snakemake.input.tex)
     shutil.copyfile(snakemake.input.bib, tex.parent / "references.bib")
     compile_pdf(tex, snakemake.output.pdf, tex.parent / "latexmk.log")

@@ -1,12 +1,12 @@
 """Error-set overlap (Jaccard) between every pair of sizes in each family, over all seed pairs."""
 
 import pandas as pd
+from _helpers import job
 
-from tinyscale.aggregate import jaccard_table
-from tinyscale.io import log_to, read_json, write_csv
-from tinyscale.predict import load_predictions
+from tinyscale.analysis.aggregate import jaccard_table
+from tinyscale.io import load_predictions, read_json, write_csv
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     records = [read_json(p) for p in snakemake.input.records]
     errors = {}
     for record, path in zip(records, snakemake.input.predictions):

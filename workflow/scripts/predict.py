@@ -1,16 +1,17 @@
 """Test-set softmax probabilities, labels and predicted classes of one trained run."""
 
 import torch
+from _helpers import job
 
-from tinyscale.data import load_dataset
-from tinyscale.device import resolve_device
-from tinyscale.io import log_to
-from tinyscale.predict import predict_probs, save_predictions
-from tinyscale.train import load_checkpoint
+from tinyscale.datasets import load_dataset
+from tinyscale.engine.checkpoint import load_checkpoint
+from tinyscale.engine.device import resolve_device
+from tinyscale.engine.predict import predict_probs
+from tinyscale.io import save_predictions
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     torch.set_num_threads(snakemake.threads)
-    device = resolve_device(*snakemake.params.device)
+    device = resolve_device(snakemake.config["device"], snakemake.config["jobs_per_gpu"])
     ds = load_dataset(snakemake.input.dataset)
     model, ckpt = load_checkpoint(snakemake.input.model, device)
     x = torch.as_tensor(ds.test_x, device=device)

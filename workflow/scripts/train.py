@@ -1,25 +1,31 @@
-"""Train one run (resuming from its state file if one exists) and write its checkpoint, log and record."""
+"""Train one run, or the packed seeds of one configuration (resuming from their state files), and
+write each run's checkpoint, log and record."""
 
 import torch
+from _helpers import job
 
-from tinyscale.augment import AugmentConfig
-from tinyscale.data import load_dataset
-from tinyscale.device import resolve_device
-from tinyscale.io import log_to, write_json
+from tinyscale.datasets import load_dataset
+from tinyscale.engine.device import resolve_device
+from tinyscale.engine.loop import run_to_completion
+from tinyscale.engine.recipes import EngineSettings, Recipe
+from tinyscale.io import write_json
 from tinyscale.runs import parse_run_id
-from tinyscale.train import TrainConfig, run_to_completion
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     torch.set_num_threads(snakemake.threads)
-    run = parse_run_id(snakemake.wildcards.run)
-    result = run_to_completion(
-        run,
+    config = snakemake.config
+    ids = snakemake.params.get("runs") or [snakemake.wildcards.run]
+    runs = [parse_run_id(i) for i in ids]
+    outputs = {k: [v] if isinstance(v, str) else list(v) for k, v in snakemake.output.items()}  # one path per run
+    results = run_to_completion(
+        runs,
         load_dataset(snakemake.input.dataset),
-        TrainConfig(**snakemake.params.train),
-        AugmentConfig(**snakemake.params.augment),
-        resolve_device(*snakemake.params.device),
-        checkpoint_path=snakemake.output.model,
-        log_path=snakemake.output.log_csv,
-        state_path=snakemake.params.state,
+        Recipe.from_dict(snakemake.params.recipe),
+        EngineSettings.from_config(config),
+        resolve_device(config["device"], config["jobs_per_gpu"]),
+        checkpoint_paths=outputs["model"],
+        log_paths=outputs["log_csv"],
+        state_paths=[f"results/{config['name']}/state/{i}.pt" for i in ids],
     )
-    write_json(snakemake.output.record, {**run.as_dict(), **result.provenance})
+    for run, result, record in zip(runs, results, outputs["record"]):
+        write_json(record, {**run.as_dict(), **result.provenance})

@@ -1,0 +1,1 @@
+"""Analyses: per-run metrics, power laws, the tables of each study, the original's released runs."""

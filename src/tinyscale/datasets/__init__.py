@@ -1,0 +1,158 @@
+"""The dataset registry, and datasets prepared once into a compact uint8 file.
+
+One `DatasetSpec` per dataset says where its files come from (url, md5), how to read them,
+its image shape and classes, its normalisation, its training-set size (for runtime
+estimates) and the sentence the paper describes it with. A new dataset is one
+`register(DatasetSpec(...))` call, in this package or in a user's plugin file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..io import atomic_path
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str  # file name under the config's data.dir
+    url: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str  # LaTeX, as the paper names it
+    # read(data_cfg, {file name: local path}) → (train_x, train_y, test_x, test_y, class names);
+    # images uint8 N×C×H×W, labels int64.
+    read: Callable[[dict, dict[str, Path]], tuple]
+    image_shape: tuple[int, int, int]  # C, H, W
+    num_classes: int
+    train_size: int  # training images, for runtime estimates
+    description: str  # one LaTeX paragraph for the paper's method section
+    files: tuple[RemoteFile, ...] = ()  # none: bundled with a package
+    mean: tuple[float, ...] | None = None  # per-channel normalisation; None = from the training images
+    std: tuple[float, ...] | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {}
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    DATASETS[spec.name] = spec
+    return spec
+
+
+def get(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; registered: {', '.join(DATASETS)}") from None
+
+
+@dataclass
+class Dataset:
+    train_x: np.ndarray  # uint8, N×C×H×W
+    train_y: np.ndarray  # int64
+    test_x: np.ndarray
+    test_y: np.ndarray
+    classes: list[str]
+    mean: np.ndarray  # float per channel, in [0, 1] pixel units
+    std: np.ndarray
+    name: str = field(default="")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.train_x.shape[1])
+
+
+def md5sum(path: str | Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_md5(path: str | Path, md5: str | None) -> None:
+    if md5 is None:
+        return
+    actual = md5sum(path)
+    if actual != md5:
+        raise ValueError(
+            f"{path}: md5 {actual} does not match the expected {md5}; the file is corrupt or not the "
+            "official one (delete it to download it again, or set data.verify_md5: false to skip this check)"
+        )
+
+
+def fetch(file: RemoteFile, dest: str | Path, verify: bool = True) -> Path:
+    """Download one dataset file to `dest` (atomically) and check its md5."""
+    dest = Path(dest)
+    try:
+        with atomic_path(dest) as tmp:
+            urllib.request.urlretrieve(file.url, tmp)
+            check_md5(tmp, file.md5 if verify else None)
+    except OSError as exc:
+        raise RuntimeError(
+            f"could not download {file.name} from {file.url} ({exc}). Without network access, put the "
+            f"official '{file.name}' at {dest} (the config's data.dir)."
+        ) from exc
+    return dest
+
+
+def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and population std of uint8 images, in [0, 1] units."""
+    v = x.astype(np.float64) / 255.0
+    return v.mean(axis=(0, 2, 3)), v.std(axis=(0, 2, 3))
+
+
+def prepare(data_cfg: dict, files: dict[str, str | Path] | None = None) -> Dataset:
+    """Build the Dataset a config's `data` section describes from its local files."""
+    spec = get(data_cfg["dataset"])
+    files = {name: Path(p) for name, p in (files or {}).items()}
+    for f in spec.files:
+        if f.name not in files:
+            raise ValueError(f"dataset {spec.name} needs the file {f.name}")
+        if data_cfg.get("verify_md5", True):
+            check_md5(files[f.name], f.md5)
+    train_x, train_y, test_x, test_y, classes = spec.read(data_cfg, files)
+    mean, std = channel_stats(train_x)
+    mean = np.asarray(data_cfg.get("mean") or spec.mean or mean, dtype=np.float64)
+    std = np.asarray(data_cfg.get("std") or spec.std or std, dtype=np.float64)
+    if len(mean) != train_x.shape[1] or len(std) != train_x.shape[1]:
+        raise ValueError(
+            f"data.mean/data.std need {train_x.shape[1]} values (one per channel), "
+            f"got {len(mean)} and {len(std)}"
+        )
+    return Dataset(train_x, train_y, test_x, test_y, classes, mean, std, spec.name)
+
+
+def save_dataset(ds: Dataset, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh, train_x=ds.train_x, train_y=ds.train_y, test_x=ds.test_x, test_y=ds.test_y,
+                classes=np.array(ds.classes), mean=ds.mean, std=ds.std, name=np.array(ds.name),
+            )
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    with np.load(path, allow_pickle=False) as z:
+        return Dataset(
+            z["train_x"], z["train_y"], z["test_x"], z["test_y"], [str(c) for c in z["classes"]],
+            z["mean"], z["std"], str(z["name"]),
+        )
+
+
+from . import cifar, digits  # noqa: E402,F401  (the built-in datasets register themselves)

@@ -1,0 +1,310 @@
+"""The one training loop: K ≥ 1 runs of one configuration (family, width, recipe), resumable.
+
+K = 1 trains a plain module; K > 1 trains the seeds together as one vmapped model
+(`packing.PackedModels`). Either way each run keeps its own initialisation, data order,
+augmentation and dropout stream, writes its own resume state every `checkpoint_every` epochs
+and when SIGTERM, SIGUSR1 or SIGINT arrives, and continues from it when started again. Fresh
+start and resume are one code path: build, then load what is there.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .. import provenance
+from ..datasets import Dataset
+from ..families import build_model, count_params
+from ..families.layers import dropout_masks, set_dropout_masks
+from ..runs import Run
+from .augment import augment, draw_epoch, epoch_generator
+from .checkpoint import load_state, save_state
+from .packing import PackedModels
+from .predict import predict_probs
+from .recipes import EngineSettings, Recipe
+from .signals import Interrupted, StopFlag
+from .speed import FastPath
+
+
+class Diverged(RuntimeError):
+    """The training loss stopped being finite; no weights are written."""
+
+
+def to_device(ds: Dataset, device, dtype=torch.float32):
+    """The dataset on the training device, once: uint8 images, labels, normalisation."""
+    return (
+        torch.as_tensor(ds.train_x, device=device), torch.as_tensor(ds.train_y, device=device),
+        torch.as_tensor(ds.test_x, device=device), torch.as_tensor(ds.test_y, device=device),
+        torch.as_tensor(ds.mean, dtype=dtype, device=device), torch.as_tensor(ds.std, dtype=dtype, device=device),
+    )
+
+
+def dropout_generator(seed: int, device) -> torch.Generator:
+    """The run's own stream for dropout masks, apart from initialisation and augmentation."""
+    return torch.Generator(device=device).manual_seed(seed + 7_919_000_000)
+
+
+def make_optimizer(params, recipe: Recipe) -> torch.optim.SGD:
+    """The recipe's SGD over `params` (a module's parameters, or packed stacked ones)."""
+    return torch.optim.SGD(
+        params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay, nesterov=recipe.nesterov,
+    )
+
+
+def loss_of(logits: torch.Tensor, y: torch.Tensor, recipe: Recipe, reduction: str = "mean") -> torch.Tensor:
+    if recipe.loss == "cross_entropy":
+        return F.cross_entropy(logits, y, reduction=reduction, label_smoothing=recipe.label_smoothing)
+    raise ValueError(f"recipe {recipe.name}: unknown loss {recipe.loss!r}")
+
+
+class Single:
+    """One run as a plain module: the K = 1 case."""
+
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype, compile_cache=None):
+        (run,) = runs
+        torch.manual_seed(run.seed)  # initialisation comes from the seed alone
+        self.model = build_model(run.family, run.width, num_classes, in_channels).to(device, dtype)
+        self.opt = make_optimizer(self.model.parameters(), recipe)
+        self.dropout_gens = [dropout_generator(run.seed, device)]
+        self.forward = FastPath(self.model, recipe, device, compile_cache)
+
+    def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
+        """One SGD step on batch `step` of the epoch's draws; the loss (on device, no sync) as a 1-vector."""
+        (d,) = draws
+        mean, std = aug_stats
+        idx = d.order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+        x = augment(train_x[idx], d, idx, recipe.augment, mean, std).to(dtype)
+        masks = dropout_masks(self.model, len(idx), self.dropout_gens[0])
+        set_dropout_masks(self.model, {k: m.to(dtype) for k, m in masks.items()})
+        loss = loss_of(self.forward(x), train_y[idx], recipe)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return loss.detach().double().view(1)
+
+    def models(self) -> list[torch.nn.Module]:
+        return [self.model]
+
+    def train_mode(self) -> None:
+        self.model.train()
+
+    def get_state(self, k: int) -> dict:
+        momentum = {name: self.opt.state[p]["momentum_buffer"] for name, p in self.model.named_parameters()
+                    if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
+        return {"model": self.model.state_dict(), "momentum": momentum}
+
+    def set_state(self, k: int, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        for name, p in self.model.named_parameters():
+            if name in state["momentum"]:
+                self.opt.state[p]["momentum_buffer"] = state["momentum"][name].to(p.device, p.dtype).clone()
+
+
+class Packed:
+    """K runs of one configuration stacked into one vmapped model: the K > 1 case."""
+
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype, compile_cache=None):
+        models = []
+        for run in runs:
+            torch.manual_seed(run.seed)  # each seed's own initialisation, exactly as a single run
+            models.append(build_model(run.family, run.width, num_classes, in_channels).to(device, dtype))
+        self.packed = PackedModels(models)
+        self.opt = make_optimizer(self.packed.params.values(), recipe)
+        self.dropout_gens = [dropout_generator(r.seed, device) for r in runs]
+
+    def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
+        """One SGD step of every packed model on its own batch; the K losses (on device)."""
+        mean, std = aug_stats
+        b = recipe.batch_size
+        idx = [d.order[step * b : (step + 1) * b] for d in draws]
+        x = torch.stack([augment(train_x[i], d, i, recipe.augment, mean, std).to(dtype) for i, d in zip(idx, draws)])
+        y = torch.stack([train_y[i] for i in idx])
+        masks = [dropout_masks(self.packed.models[0], len(idx[0]), g) for g in self.dropout_gens]
+        stacked = {name: torch.stack([m[name] for m in masks]).to(dtype) for name in masks[0]}
+        logits = self.packed(x, stacked)
+        # Sum of the per-model mean losses: each model's gradient is its own loss's gradient.
+        losses = loss_of(logits.flatten(0, 1), y.flatten(), recipe, reduction="none").view(len(draws), -1).mean(dim=1)
+        self.opt.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        self.opt.step()
+        return losses.detach().double()
+
+    def models(self) -> list[torch.nn.Module]:
+        return self.packed.unstack()
+
+    def train_mode(self) -> None:
+        self.packed.train()
+
+    def get_state(self, k: int) -> dict:
+        model = self.packed.unstack()[k]
+        momentum = {name: self.opt.state[p]["momentum_buffer"][k] for name, p in self.packed.params.items()
+                    if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
+        return {"model": model.state_dict(), "momentum": momentum}
+
+    def set_state(self, k: int, state: dict) -> None:
+        self.packed.models[k].load_state_dict(state["model"])
+        self.packed.restack(k)
+        for name, p in self.packed.params.items():
+            if name in state["momentum"]:
+                buf = self.opt.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
+                buf[k].copy_(state["momentum"][name])
+
+
+def _format_eta(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _print_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    log: list[dict]
+    provenance: dict
+    resumed_from: dict | None = field(default=None)
+
+
+def train(
+    runs: list[Run],
+    ds: Dataset,
+    recipe: Recipe,
+    settings: EngineSettings,
+    device: str | torch.device = "cpu",
+    state_paths: list[str | Path] | None = None,
+    progress: Callable[[str], None] = _print_progress,
+    stop_after_steps: int | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> list[TrainResult]:
+    """Train `runs` (one family, width and recipe; K ≥ 1 seeds) to completion, or resume them.
+
+    `state_paths` (one per run) hold the resume states; `stop_after_steps` simulates an
+    interruption. Returns one result per run, in order.
+    """
+    if len({(r.family, r.width, r.recipe) for r in runs}) != 1:
+        raise ValueError(f"runs trained together must share family, width and recipe, got {[r.id for r in runs]}")
+    device = torch.device(device)
+    paths = [Path(p) for p in state_paths] if state_paths else None
+    K = len(runs)
+    members = (Single if K == 1 else Packed)(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache)
+    label = runs[0].id if K == 1 else f"{runs[0].config_id} ×{K}"
+    run_meta, recipe_meta = [r.as_dict() for r in runs], recipe.as_dict()
+
+    epoch, step, logs, wall, loss_sums = 0, 0, [[] for _ in runs], 0.0, [0.0] * K
+    resumed_from = None
+    if paths and all(p.exists() for p in paths):
+        states = [load_state(p, device, meta, recipe_meta) for p, meta in zip(paths, run_meta)]
+        if len({(s["epoch"], s["step"]) for s in states}) != 1:
+            raise RuntimeError(f"[{label}] the resume states {[str(p) for p in paths]} stopped at different steps; "
+                               "delete them to train these runs from the start")
+        for k, s in enumerate(states):
+            members.set_state(k, s)
+            members.dropout_gens[k].set_state(s["dropout_rng"].cpu())
+        epoch, step, wall = states[0]["epoch"], states[0]["step"], states[0]["wall"]
+        logs, loss_sums = [s["log"] for s in states], [s["loss_sum"] for s in states]
+        resumed_from = {"epoch": epoch, "step": step}
+        progress(f"[{label}] resuming from epoch {epoch} step {step} ({', '.join(map(str, paths))})")
+
+    train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
+    n, _, h, w = train_x.shape
+    n_steps = recipe.steps_per_epoch(n)
+    if n_steps == 0:
+        raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images with drop_last")
+
+    def save_states(loss_acc) -> None:
+        for k, (path, run) in enumerate(zip(paths, runs)):
+            save_state(path, {
+                **members.get_state(k), "dropout_rng": members.dropout_gens[k].get_state(),
+                "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
+                "run": run_meta[k], "recipe": recipe_meta,
+            })
+
+    members.train_mode()
+    steps_done = 0
+    with StopFlag() as stop:
+        while epoch < recipe.epochs:
+            t0 = time.perf_counter()
+            lr = recipe.lr_at(epoch)
+            for group in members.opt.param_groups:
+                group["lr"] = lr
+            loss_acc = torch.tensor(loss_sums, dtype=torch.float64, device=device)
+            draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, epoch, device)) for r in runs]
+            while step < n_steps:
+                loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
+                step += 1
+                steps_done += 1
+                if stop.signum is not None or steps_done == stop_after_steps:
+                    wall += time.perf_counter() - t0
+                    if paths:
+                        save_states(loss_acc.tolist())
+                    why = f"signal {stop.signum}" if stop.signum is not None else "requested stop"
+                    raise Interrupted(f"[{label}] stopped at epoch {epoch} step {step} ({why}); state saved to "
+                                      f"{', '.join(map(str, paths or []))}")
+            losses = loss_acc.tolist()
+            if not all(map(math.isfinite, losses)):
+                raise Diverged(f"[{label}] the training loss is not finite in epoch {epoch + 1} "
+                               f"(losses {losses}); lower the learning rate")
+            rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in losses]
+            if (epoch + 1) % settings.eval_every == 0 or epoch + 1 == recipe.epochs:
+                for row, model in zip(rows, members.models()):
+                    probs = predict_probs(model, test_x, mean, std)
+                    row["test_acc"] = (probs.argmax(1) == test_y).float().mean().item()
+            epoch_time = time.perf_counter() - t0
+            wall += epoch_time
+            for row, log in zip(rows, logs):
+                row["epoch_time_s"] = epoch_time / K  # the process's time, shared by its runs
+                log.append(row)
+            epoch, step, loss_sums = epoch + 1, 0, [0.0] * K
+            eta = wall / len(logs[0]) * (recipe.epochs - epoch)
+            accs = [r["test_acc"] for r in rows]
+            acc = f" test_acc {' '.join(f'{a:.4f}' for a in accs)}" if accs[0] is not None else ""
+            loss_text = " ".join(f"{v / n_steps:.4f}" for v in losses)
+            progress(f"[{label}] epoch {epoch}/{recipe.epochs} loss {loss_text} lr {lr:.5f}{acc} "
+                     f"{epoch_time:.2f}s/epoch ETA {_format_eta(eta)}")
+            if paths and (epoch % settings.checkpoint_every == 0) and epoch < recipe.epochs:
+                save_states(loss_sums)
+
+    prov = provenance.collect(device)
+    results = []
+    for run, model, log in zip(runs, members.models(), logs):
+        p = dict(prov, wall_time_s=wall / K, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
+        if K > 1:
+            p["packed_with"] = [r.id for r in runs]
+        results.append(TrainResult(model, log, p, resumed_from))
+    return results
+
+
+def write_log_csv(path: str | Path, log: list[dict]) -> None:
+    import pandas as pd
+
+    from ..io import write_csv
+
+    write_csv(path, pd.DataFrame(log, columns=["epoch", "lr", "train_loss", "test_acc", "epoch_time_s"]))
+
+
+def run_to_completion(
+    runs: list[Run], ds: Dataset, recipe: Recipe, settings: EngineSettings, device,
+    checkpoint_paths: list, log_paths: list, state_paths: list,
+) -> list[TrainResult]:
+    """Train (or resume) `runs`, write each checkpoint and log, then drop the resume states unless kept."""
+    from .checkpoint import save_checkpoint
+
+    results = train(runs, ds, recipe, settings, device, state_paths)
+    data = {"name": ds.name, "num_classes": ds.num_classes, "in_channels": ds.in_channels,
+            "mean": [float(v) for v in ds.mean], "std": [float(v) for v in ds.std]}
+    for run, result, ckpt, log in zip(runs, results, checkpoint_paths, log_paths):
+        save_checkpoint(ckpt, result.model, run.as_dict(), recipe.as_dict(), data, result.provenance, result.log)
+        write_log_csv(log, result.log)
+    if not settings.keep_resume_state:
+        for path in state_paths:
+            Path(path).unlink(missing_ok=True)
+    return results

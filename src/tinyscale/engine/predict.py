@@ -1,0 +1,20 @@
+"""Test-set predictions of a trained model: softmax probabilities (their file format is in tinyscale.io)."""
+
+from __future__ import annotations
+
+import torch
+
+from .augment import normalize
+
+
+@torch.no_grad()
+def predict_probs(model, x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Softmax probabilities (float32, N×K) in eval mode; `x_uint8` already on the model's device."""
+    was_training = model.training
+    model.eval()
+    out = [
+        torch.softmax(model(normalize(x_uint8[i : i + batch_size], mean, std)).float(), dim=1)
+        for i in range(0, len(x_uint8), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(out)

@@ -1,0 +1,111 @@
+"""The model-family registry: one entry per family says how to build, name, draw and cost it.
+
+Everything that needs to know about a family (run ids, config validation, analysis labels,
+figure colours, the paper's width labels, cluster runtime estimates) reads it from here, so a
+new family is one `register(Family(...))` call, in this package or in a user's plugin file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # config key and run-id prefix: lower-case letters and digits only
+    label: str  # as the paper and the figures print it
+    width_letter: str  # run ids read `scalecnn-c16-…`, `mobilenetv2-w0.75-…`
+    width_type: type  # int (channel base) or float (multiplier)
+    colour: str  # one colour per family in every figure
+    marker: str  # and one marker
+    # build(width, num_classes, in_channels) → a fresh nn.Module (seeded by the caller); or
+    # "module:attribute", imported on first use, so that analysis jobs never import torch.
+    build: Callable | str
+    # Cost model for cluster time limits: upper-end seconds per epoch of 50,000 32×32 images on one GPU.
+    epoch_seconds: Callable[[float], float]
+    description: str = ""  # one LaTeX sentence for the paper's method section
+    width_digits: int = 2  # decimals of a float width in run ids (int widths have none)
+
+    def format_width(self, width) -> str:
+        """The width as a run id writes it; refuses widths the id cannot hold exactly."""
+        if self.width_type is int:
+            if int(width) != width or width < 1:
+                raise ValueError(f"{self.label} width must be a positive integer, got {width!r}")
+            return str(int(width))
+        text = f"{float(width):.{self.width_digits}f}"
+        if float(text) != float(width) or float(width) <= 0:
+            raise ValueError(
+                f"{self.label} width {width!r} cannot be written exactly with {self.width_digits} decimals "
+                f"in a run id; use a positive width with at most {self.width_digits} decimals"
+            )
+        return text
+
+    def width_label(self, width) -> str:
+        """`c=16`, `w=0.75`: how the paper and figures name one size."""
+        return f"{self.width_letter}={self.format_width(width)}"
+
+    def cast_width(self, width):
+        return self.width_type(width)
+
+    def builder(self) -> Callable:
+        if isinstance(self.build, str):
+            module, attr = self.build.split(":")
+            return getattr(importlib.import_module(module), attr)
+        return self.build
+
+
+FAMILIES: dict[str, Family] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def register(family: Family) -> Family:
+    """Add (or replace) a family; its name must be a plain lower-case identifier."""
+    if not _NAME.match(family.name):
+        raise ValueError(f"family name {family.name!r} must be lower-case letters and digits, starting with a letter")
+    if not re.match(r"^[a-z]$", family.width_letter):
+        raise ValueError(f"family {family.name}: width_letter must be one lower-case letter")
+    FAMILIES[family.name] = family
+    return family
+
+
+def get(name: str) -> Family:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown model family {name!r}; registered: {', '.join(FAMILIES)}") from None
+
+
+def build_model(family: str, width, num_classes: int, in_channels: int = 3):
+    fam = get(family)
+    fam.format_width(width)  # validates the width
+    return fam.builder()(fam.cast_width(width), num_classes, in_channels)
+
+
+def count_params(model) -> int:
+    """Trainable parameters (BN affine counted, running statistics not)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# The built-in families. Their code lives in scalecnn.py and mobilenetv2.py.
+register(Family(
+    name="scalecnn", label="ScaleCNN", width_letter="c", width_type=int, colour="#1f77b4", marker="o",
+    build="tinyscale.families.scalecnn:ScaleCNN",
+    epoch_seconds=lambda c: 10 + 0.012 * c**2,  # c=4: 10 s, c=64: 59 s (the original's slowest epochs)
+    description=(
+        r"ScaleCNN($c$) is a plain ConvNet with stage widths $c, 2c, 4c, 8c$: four blocks of "
+        r"[conv$3\times3$ (no bias) $\to$ BatchNorm $\to$ ReLU]$\times 2$, max-pooling after the first three, "
+        r"global average pooling and a linear classifier."
+    ),
+))
+register(Family(
+    name="mobilenetv2", label="MobileNetV2", width_letter="w", width_type=float, colour="#d62728", marker="s",
+    build="tinyscale.families.mobilenetv2:mobilenetv2",
+    epoch_seconds=lambda w: 25 + 6 * w**2,  # w=0.1: 25 s, w=3: 79 s
+    description=(
+        r"MobileNetV2($w$)~\citep{sandler2018mobilenetv2} is torchvision's model with width multiplier $w$, "
+        r"trained from scratch, with a stride-1 stem for small images."
+    ),
+))

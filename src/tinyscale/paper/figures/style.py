@@ -1,0 +1,44 @@
+"""The look every figure shares: matplotlib settings, family colours and markers, deterministic PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ... import families  # noqa: E402
+from ...io import atomic_path  # noqa: E402
+
+COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
+
+plt.rcParams.update({
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+    "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "lines.markersize": 4,
+    "pdf.fonttype": 42, "axes.grid": True, "grid.alpha": 0.3,
+})
+
+
+def colour(family: str) -> str:
+    """One colour per family, in every figure of every study (the family registry's)."""
+    return families.get(family).colour
+
+
+def label(family: str) -> str:
+    return families.get(family).label
+
+
+def present(frame: pd.DataFrame, column: str = "arch") -> list[str]:
+    """The registered families present in `frame`, in registry order."""
+    have = set(frame[column])
+    return [name for name in families.FAMILIES if name in have]
+
+
+def save(fig, path: str | Path) -> None:
+    """Write a PDF without a creation date, so the same data gives the same bytes."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "Creator": "tinyscale"})
+    plt.close(fig)

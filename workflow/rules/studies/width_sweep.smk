@@ -1,0 +1,89 @@
+# The width sweep's analyses: its runs' predictions → runs, per-class and reliability tables,
+# error-set overlap, the original's released runs through the same code, then every table and
+# the study's numbers.
+
+WIDTH_SWEEP_RUNS = studies.get("width_sweep").runs(config)
+
+
+rule aggregate:
+    input:
+        predictions=runs_files(WIDTH_SWEEP_RUNS, "predictions.npz"),
+        records=runs_files(WIDTH_SWEEP_RUNS, "run.json"),
+        dataset=rules.prepare_data.output.dataset,
+    output:
+        runs=table("runs"),
+        per_class=table("per_class"),
+        reliability=table("reliability"),
+    params:
+        ece_bins=config["analysis"]["ece_bins"],
+    log:
+        f"{ROOT}/logs/aggregate.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../../scripts/aggregate.py"
+
+
+rule jaccard:
+    input:
+        predictions=runs_files(WIDTH_SWEEP_RUNS, "predictions.npz"),
+        records=runs_files(WIDTH_SWEEP_RUNS, "run.json"),
+    output:
+        jaccard=table("jaccard"),
+    log:
+        f"{ROOT}/logs/jaccard.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../../scripts/jaccard.py"
+
+
+rule reference:
+    input:
+        runs=REFERENCE or [],
+    output:
+        numbers=f"{ROOT}/reference/numbers.json",
+        summary=f"{ROOT}/reference/summary.csv",
+        runs=f"{ROOT}/reference/runs.csv",
+    params:
+        analysis=config["analysis"],
+    log:
+        f"{ROOT}/logs/reference.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../../scripts/reference.py"
+
+
+rule analyse_width_sweep:
+    input:
+        runs=rules.aggregate.output.runs,
+        per_class=rules.aggregate.output.per_class,
+        jaccard=rules.jaccard.output.jaccard,
+        reference=rules.reference.output.numbers if REFERENCE else [],
+        reference_summary=rules.reference.output.summary if REFERENCE else [],
+    output:
+        numbers=study_numbers("width_sweep"),
+        summary=table("summary"),
+        fits=table("fits"),
+        local_exponents=table("local_exponents"),
+        specialisation=table("specialisation"),
+        calibration=table("calibration"),
+        comparison=table("comparison"),
+    params:
+        analysis=config["analysis"],
+        recipe=RECIPE_PARAMS["cosine"],
+    log:
+        f"{ROOT}/logs/analyse_width_sweep.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../../scripts/analyse_width_sweep.py"

@@ -1,0 +1,67 @@
+"""What every workflow script shares: plugin loading and logging, and a mock `snakemake` object
+so a script can run outside the workflow for debugging (as PyPSA-Eur does):
+
+    python workflow/scripts/figure.py        # after setting up `snakemake = mock_snakemake(...)`
+
+    from _helpers import mock_snakemake
+    snakemake = mock_snakemake("figure_ece", configfile="config/quick.yaml")
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if (ROOT / "src").is_dir() and str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))
+
+
+@contextmanager
+def job(snakemake):
+    """Inside a workflow job: the config's plugins registered, output and errors in the rule's log."""
+    from tinyscale.config import load_plugins
+    from tinyscale.io import log_to
+
+    with log_to(snakemake.log[0] if snakemake.log else None):
+        load_plugins(snakemake.config)
+        yield
+
+
+def mock_snakemake(rule: str, configfile: str | None = None, snakefile: str | Path = ROOT / "Snakefile", **wildcards):
+    """The `snakemake` object rule `rule` would receive for these wildcards, built by Snakemake's own
+    rule expansion in the current working directory (the project's)."""
+    import logging
+
+    import snakemake.api  # noqa: F401  (imports the workflow module in the order Snakemake expects)
+    from snakemake.io import InputFiles, Log, OutputFiles, Params, Wildcards
+    from snakemake.logging import LoggerManager
+    from snakemake.script import Snakemake
+    from snakemake.settings.types import (ConfigSettings, DeploymentSettings, OutputSettings, ResourceSettings,
+                                          StorageSettings, WorkflowSettings)
+    from snakemake.workflow import Workflow
+
+    workflow = Workflow(
+        config_settings=ConfigSettings(configfiles=[Path(configfile)] if configfile else []),
+        resource_settings=ResourceSettings(), storage_settings=StorageSettings(),
+        workflow_settings=WorkflowSettings(), deployment_settings=DeploymentSettings(),
+        logger_manager=LoggerManager(logging.getLogger("snakemake"), OutputSettings()),
+    )
+    workflow.include(str(snakefile))
+    target = workflow.get_rule(rule)
+    wc = Wildcards(fromdict=wildcards)
+    input_ = InputFiles(os.path.abspath(p) for p in target.expand_input(wc)[0])
+    output = OutputFiles(os.path.abspath(p) for p in target.expand_output(wc)[0])
+    for name, i in target.input._names.items():
+        input_._set_name(name, *i) if isinstance(i, tuple) else input_._set_name(name, i)
+    for name, i in target.output._names.items():
+        output._set_name(name, *i) if isinstance(i, tuple) else output._set_name(name, i)
+    params = Params(target.expand_params(wc, input_, output, None))
+    log = Log(os.path.abspath(p) for p in target.expand_log(wc))
+    resources = target.expand_resources(wc, input_, attempt=1)
+    mock = Snakemake(input_, output, params, wc, resources._cores, resources, log, workflow.config, target.name, None)
+    for path in list(mock.log) + list(mock.output):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return mock
