@@ -8,11 +8,16 @@
 
 import os
 import sys
+from pathlib import Path
+
+# This workflow's own folder, also when it is used as a module of another workflow (where
+# workflow.basedir is the importing workflow's).
+TINYSCALE_DIR = Path(str(workflow.current_basedir))
 
 # The library lives in src/: importable here and, through PYTHONPATH, in every job, including
 # jobs in conda environments (--sdm conda) that install only the third-party packages. An
 # installed tinyscale works as well; the checkout's copy comes first.
-SRC = os.path.join(workflow.basedir, "src")
+SRC = str(TINYSCALE_DIR / "src")
 if os.path.isdir(SRC):
     sys.path.insert(0, SRC)
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
@@ -24,7 +29,7 @@ from tinyscale.config import validate_config
 # config never inherits the paper protocol's keys. Without one, the checkout's protocol.
 if not config:
 
-    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+    configfile: str(TINYSCALE_DIR / "config" / "config.yaml")
 
 
 validate_config(config)
@@ -33,7 +38,13 @@ validate_config(config)
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/studies/width_sweep.smk"
+
+
+for _study in STUDY_NAMES:  # each enabled study's own analysis rules
+
+    include: f"workflow/rules/studies/{_study}.smk"
+
+
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
 

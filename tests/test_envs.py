@@ -32,5 +32,5 @@ def test_env_pins_match_pyproject(env):
 
 def test_rules_reference_existing_envs():
     text = (ROOT / "workflow" / "rules" / "common.smk").read_text()
-    names = re.findall(r'_ENV = "\.\./\.\./envs/(\w+\.yaml)"', text)
+    names = re.findall(r'_ENV = str\(TINYSCALE_DIR / "envs" / "(\w+\.yaml)"\)', text)
     assert sorted(names) == sorted(p.name for p in ENVS)

@@ -83,7 +83,7 @@ def test_workflow_on_slurm_matches_a_local_run(project):
 
     local = json.loads((project / "results/local/numbers.json").read_text())
     cluster = json.loads((project / "results/cluster/numbers.json").read_text())
-    assert cluster["families"] == local["families"]
+    assert cluster["width_sweep"]["families"] == local["width_sweep"]["families"]
     assert (project / "results/cluster/paper/paper.pdf").stat().st_size > 10_000
 
     jobs = slurm_jobs(project)
@@ -92,7 +92,8 @@ def test_workflow_on_slurm_matches_a_local_run(project):
     n_runs = 3
     # every job of the DAG (but the local target rule `all`) ran as a SLURM job
     assert rules.count("train") == n_runs and rules.count("predict") == n_runs
-    for rule in ("prepare_data", "aggregate", "jaccard", "analyse", "render_paper", "compile_paper", "figure_ece"):
+    for rule in ("prepare_data", "aggregate", "jaccard", "analyse_width_sweep", "numbers", "render_paper",
+                 "compile_paper", "figure_ece"):
         assert rules.count(rule) == 1, rule
     assert all(j["JobState"] == "COMPLETED" for j in jobs), [j["JobState"] for j in jobs]
     for job, rule in zip(jobs, rules):
@@ -105,10 +106,10 @@ def test_cancelled_training_job_resumes_and_ends_identical(project):
               "train": {**TINY["train"], "epochs": 60, "checkpoint_every": 5, "eval_every": 20}}
     (project / "cancel.yaml").write_text(yaml.safe_dump(config))
     (project / "uncut.yaml").write_text(yaml.safe_dump({**config, "name": "uncut"}))
-    target = "results/{}/runs/scalecnn-c2-s0/model.pt"
+    target = "results/{}/runs/scalecnn-c2-cosine-s0/model.pt"
     snakemake(project, target.format("uncut"), config="uncut.yaml")
 
-    log = project / "results/cancel/logs/train/scalecnn-c2-s0.log"
+    log = project / "results/cancel/logs/train/scalecnn-c2-cosine-s0.log"
     run = subprocess.Popen(
         ["snakemake", "--workflow-profile", "profiles/slurm-local", target.format("cancel"), "--configfile", "cancel.yaml"],
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -127,7 +128,7 @@ def test_cancelled_training_job_resumes_and_ends_identical(project):
     assert states[train[0]["JobId"]] == "CANCELLED"
     resumed = re.search(r"resuming from epoch (\d+) step (\d+)", log.read_text())
     assert resumed and int(resumed[1]) >= 10, log.read_text()[:2000]
-    record = json.loads((project / "results/cancel/runs/scalecnn-c2-s0/run.json").read_text())
+    record = json.loads((project / "results/cancel/runs/scalecnn-c2-cosine-s0/run.json").read_text())
     assert record["resumed_from"]["epoch"] == int(resumed[1])
     a, b = weights(project / target.format("cancel")), weights(project / target.format("uncut"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

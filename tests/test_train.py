@@ -188,3 +188,70 @@ def weights_checksum(model) -> str:
 def test_single_runs_train_the_pinned_weights(family, width, seed):
     result = train_run(Run(family, width, "cosine", seed), tiny_dataset(), CFG, AUG)
     assert weights_checksum(result.model) == PINNED[family, width, seed]
+
+
+# --- Recipes of the further studies: constant lr, MSE, learning curves, QAT from fp32 weights.
+
+CONST = dataclasses.replace(CFG, name="st", schedule="constant", loss="mse", lr=0.1, momentum=0.0, weight_decay=0.0,
+                            augment=AugmentConfig(0, False, 0), curve=True, train_subset=40, epochs=3)
+
+
+def test_constant_schedule_and_mse_on_one_hot_targets():
+    import torch.nn.functional as F
+
+    from tinyscale.engine.loop import loss_of
+
+    assert [CONST.lr_at(e) for e in (0, 1, 2)] == [0.1, 0.1, 0.1]
+    logits, y = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.0]]), torch.tensor([0, 2])
+    # by hand: ((2-1)² + 0 + 1) / 3 = 2/3 and (0.25 + 0.25 + 1) / 3 = 0.5
+    assert loss_of(logits, y, CONST, reduction="none").tolist() == pytest.approx([2 / 3, 0.5])
+    assert loss_of(logits, y, CONST).item() == pytest.approx(F.mse_loss(logits, F.one_hot(y, 3).float()).item())
+
+
+def test_curve_is_logged_at_powers_of_two_and_epoch_ends():
+    result = train_run(Run("scalecnn", 2, "st", 0), tiny_dataset(), CONST, CONST.augment)
+    steps = [p["step"] for p in result.curve]
+    # 3 steps per epoch, 3 epochs: step 0, the powers of two inside epochs (1, 2, 4, 8), every epoch end (3, 6, 9)
+    assert steps == [0, 1, 2, 3, 4, 6, 8, 9]
+    assert all(0 <= p["test_error"] <= 1 and 0 <= p["train_error"] <= 1 and p["test_loss"] > 0 for p in result.curve)
+    assert result.curve[-1]["epoch"] == 3
+
+
+def test_curve_and_weights_survive_an_interruption(tmp_path):
+    ds, run, state = tiny_dataset(), Run("scalecnn", 2, "st", 0), tmp_path / "state.pt"
+    full = train_run(run, ds, CONST, CONST.augment)
+    with pytest.raises(Interrupted):
+        train_run(run, ds, CONST, CONST.augment, state_path=state, stop_after_steps=5)
+    resumed = train_run(run, ds, CONST, CONST.augment, state_path=state)
+    assert resumed.curve == full.curve
+    assert weights_checksum(resumed.model) == weights_checksum(full.model)
+
+
+def test_qat_starts_from_the_fp32_weights_and_checkpoints_reload(tmp_path):
+    from tinyscale.engine.checkpoint import load_checkpoint, save_checkpoint
+    from tinyscale.quant import LSQQuantizer
+
+    ds = tiny_dataset()
+    fp32 = train_run(Run("scalecnn", 2, "cosine", 0), ds, CFG, AUG)
+    qat = dataclasses.replace(CFG, name="qat", epochs=1, lr=0.01, weight_bits=2, act_bits=8, init_from="cosine")
+    with pytest.raises(ValueError, match="pass init_states"):
+        train([Run("scalecnn", 2, "qat", 0)], ds, qat, SETTINGS, progress=quiet)
+    (result,) = train([Run("scalecnn", 2, "qat", 0)], ds, qat, SETTINGS, progress=quiet,
+                      init_states=[fp32.model.state_dict()])
+    assert any(isinstance(m, LSQQuantizer) for m in result.model.modules())
+    # one epoch at lr 0.01 moves the weights only a little from where the fp32 run left them
+    w0, w1 = fp32.model.state_dict()["blocks.0.0.weight"], result.model.state_dict()["blocks.0.0.weight"]
+    assert 0 < (w1 - w0).abs().max() < 0.1 * w0.abs().max()
+    path = tmp_path / "model.pt"
+    data = {"name": "tiny", "num_classes": 4, "in_channels": 1, "mean": [0.5], "std": [0.3]}
+    save_checkpoint(path, result.model, Run("scalecnn", 2, "qat", 0).as_dict(), qat.as_dict(), data, {}, [])
+    model, _ = load_checkpoint(path)
+    x = torch.rand(5, 1, 8, 8)
+    result.model.eval()
+    assert torch.equal(model.eval()(x), result.model(x))
+
+
+def test_quantised_recipes_are_not_packed():
+    qat = dataclasses.replace(CFG, name="qat", weight_bits=4, act_bits=8)
+    with pytest.raises(ValueError, match="pack_seeds: false"):
+        train([Run("scalecnn", 2, "qat", s) for s in (0, 1)], tiny_dataset(), qat, SETTINGS, progress=quiet)

@@ -50,6 +50,7 @@ def test_a_family_registered_in_a_plugin_builds_the_paper(tmp_path):
 
 
 def test_the_workflow_runs_from_another_directory_and_as_a_module(tmp_path):
+    (tmp_path / "tinyscale").mkdir()
     project = copy_project(tmp_path / "tinyscale")
     work = tmp_path / "analysis"
     work.mkdir()

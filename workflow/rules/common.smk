@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 from tinyscale import datasets, studies
+from tinyscale.families import FAMILIES
 from tinyscale.config import science
 from tinyscale.runs import config_id_pattern, run_id_pattern, runtime_minutes
 
@@ -20,10 +21,10 @@ DATASET = datasets.get(config["data"]["dataset"])
 DATA_DIR = config["data"]["dir"]
 # Declare a GPU per training/prediction job only when training runs on CUDA.
 USE_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
-# Conda environments per rule family (--sdm conda), by absolute path: rules live at several depths.
-TORCH_ENV = str(Path(workflow.basedir) / "envs" / "torch.yaml")
-ANALYSIS_ENV = str(Path(workflow.basedir) / "envs" / "analysis.yaml")
-LATEX_ENV = str(Path(workflow.basedir) / "envs" / "latex.yaml")
+# Conda environments per family of rules (--sdm conda), by absolute path, as rules live at several depths.
+TORCH_ENV = str(TINYSCALE_DIR / "envs" / "torch.yaml")
+ANALYSIS_ENV = str(TINYSCALE_DIR / "envs" / "analysis.yaml")
+LATEX_ENV = str(TINYSCALE_DIR / "envs" / "latex.yaml")
 
 
 wildcard_constraints:
@@ -72,7 +73,25 @@ def _reference_path():
     path = config["reference"]
     if path is None or Path(path).exists() or Path(path).is_absolute():
         return path
-    return str(Path(workflow.basedir) / path)
+    return str(TINYSCALE_DIR / path)
 
 
 REFERENCE = _reference_path()
+
+
+def recipe_of(run_id):
+    return RECIPES[RUN_BY_ID[run_id].recipe]
+
+
+def init_model(run_id):
+    """The checkpoint a run starts from: the same family, width and seed under `init_from`."""
+    run, recipe = RUN_BY_ID[run_id], recipe_of(run_id)
+    if not recipe.init_from:
+        return []
+    return f"{ROOT}/runs/{run.config_id.rsplit('-', 1)[0]}-{recipe.init_from}-s{run.seed}/model.pt"
+
+
+def runs_pattern(recipes):
+    """Run ids whose recipe is one of `recipes`: each train rule takes exactly its own."""
+    names = "|".join(re.escape(r) for r in recipes) or "(?!)"
+    return rf"(?:{'|'.join(sorted(FAMILIES))})-[a-z][0-9.]+-(?:{names})-s[0-9]+"

@@ -23,7 +23,7 @@ rule numbers:
     conda:
         ANALYSIS_ENV
     script:
-        "../scripts/numbers.py"
+        "../scripts/merge_numbers.py"
 
 
 rule render_paper:

@@ -1,54 +1,63 @@
 # Training and prediction, one job per run; with train.pack_seeds one job per configuration
 # (family, width, recipe) trains all its seeds together. Only settings that can change a run's
 # weights are params (the recipe); intervals, device and caches reach the script through the
-# config, so changing them retrains nothing.
+# config, so changing them retrains nothing. A recipe that logs a learning curve writes
+# curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
+# run's model.pt as input, so the run it starts from is one target, trained once.
 
 
-def train_params(wildcards):
-    return RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe]
-
+TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json"}
+# Recipes grouped by what their jobs write: with or without a learning curve.
+RECIPE_GROUPS = {curve: [n for n, r in RECIPES.items() if r.curve == curve] for curve in (False, True)}
 
 if not config["train"]["pack_seeds"]:
+    for _curve, _recipes in RECIPE_GROUPS.items():
+        if not _recipes:
+            continue
 
-    rule train:
-        input:
-            dataset=rules.prepare_data.output.dataset,
-        output:
-            model=run_file("model.pt"),
-            log_csv=run_file("train_log.csv"),
-            record=run_file("run.json"),
-        params:
-            recipe=train_params,
-        log:
-            f"{ROOT}/logs/train/{{run}}.log",
-        threads: 4 if USE_GPU else 1
-        resources:
-            gpu=1 if USE_GPU else 0,
-            mem_mb=8000 if USE_GPU else 2000,
-            runtime=train_runtime,
-        conda:
-            TORCH_ENV
-        script:
-            "../scripts/train.py"
+        rule:
+            name:
+                "train_curve" if _curve else "train"
+            input:
+                dataset=rules.prepare_data.output.dataset,
+                init=lambda wildcards: init_model(wildcards.run),
+            output:
+                **{k: run_file(v) for k, v in TRAIN_OUTPUTS.items()},
+                **({"curve": run_file("curve.csv")} if _curve else {}),
+            params:
+                recipe=lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe],
+            wildcard_constraints:
+                run=runs_pattern(_recipes),
+            log:
+                f"{ROOT}/logs/train/{{run}}.log",
+            threads: 4 if USE_GPU else 1
+            resources:
+                gpu=1 if USE_GPU else 0,
+                mem_mb=8000 if USE_GPU else 2000,
+                runtime=train_runtime,
+            conda:
+                TORCH_ENV
+            script:
+                "../scripts/train.py"
 
 else:
-    # One rule per distinct seed list (a rule's outputs are fixed), each for the configurations
-    # whose runs have exactly those seeds.
+    # One rule per distinct seed list and output set (a rule's outputs are fixed), each for the
+    # configurations whose runs have exactly those seeds.
     SEED_SETS = {}
     for _cid, _runs in CONFIG_RUNS.items():
-        SEED_SETS.setdefault(tuple(r.seed for r in _runs), []).append(_cid)
+        SEED_SETS.setdefault((tuple(r.seed for r in _runs), RECIPES[_runs[0].recipe].curve), []).append(_cid)
 
-    for _i, (_seeds, _cids) in enumerate(sorted(SEED_SETS.items())):
+    for _i, ((_seeds, _curve), _cids) in enumerate(sorted(SEED_SETS.items())):
 
         rule:
             name:
                 f"train_packed_{_i}"
             input:
                 dataset=rules.prepare_data.output.dataset,
+                init=lambda wildcards: [init_model(r.id) for r in CONFIG_RUNS[wildcards.config_id] if init_model(r.id)],
             output:
-                model=[f"{ROOT}/runs/{{config_id}}-s{s}/model.pt" for s in _seeds],
-                log_csv=[f"{ROOT}/runs/{{config_id}}-s{s}/train_log.csv" for s in _seeds],
-                record=[f"{ROOT}/runs/{{config_id}}-s{s}/run.json" for s in _seeds],
+                **{k: [f"{ROOT}/runs/{{config_id}}-s{s}/{v}" for s in _seeds] for k, v in TRAIN_OUTPUTS.items()},
+                **({"curve": [f"{ROOT}/runs/{{config_id}}-s{s}/curve.csv" for s in _seeds]} if _curve else {}),
             params:
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],

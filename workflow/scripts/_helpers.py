@@ -36,7 +36,7 @@ def mock_snakemake(rule: str, configfile: str | None = None, snakefile: str | Pa
     import logging
 
     import snakemake.api  # noqa: F401  (imports the workflow module in the order Snakemake expects)
-    from snakemake.io import InputFiles, Log, OutputFiles, Params, Wildcards
+    from snakemake.iocontainers import Wildcards
     from snakemake.logging import LoggerManager
     from snakemake.script import Snakemake
     from snakemake.settings.types import (ConfigSettings, DeploymentSettings, OutputSettings, ResourceSettings,
@@ -52,14 +52,14 @@ def mock_snakemake(rule: str, configfile: str | None = None, snakefile: str | Pa
     workflow.include(str(snakefile))
     target = workflow.get_rule(rule)
     wc = Wildcards(fromdict=wildcards)
-    input_ = InputFiles(os.path.abspath(p) for p in target.expand_input(wc)[0])
-    output = OutputFiles(os.path.abspath(p) for p in target.expand_output(wc)[0])
-    for name, i in target.input._names.items():
-        input_._set_name(name, *i) if isinstance(i, tuple) else input_._set_name(name, i)
-    for name, i in target.output._names.items():
-        output._set_name(name, *i) if isinstance(i, tuple) else output._set_name(name, i)
-    params = Params(target.expand_params(wc, input_, output, None))
-    log = Log(os.path.abspath(p) for p in target.expand_log(wc))
+    input_, output = target.expand_input(wc)[0], target.expand_output(wc)[0]
+    for files in (input_, output):  # absolute, as a job sees them
+        for i, path in enumerate(files):
+            files[i] = os.path.abspath(path)
+    params, _ = target.expand_params(wc, input_, output, None)
+    log = target.expand_log(wc)
+    for i, path in enumerate(log):
+        log[i] = os.path.abspath(path)
     resources = target.expand_resources(wc, input_, attempt=1)
     mock = Snakemake(input_, output, params, wc, resources._cores, resources, log, workflow.config, target.name, None)
     for path in list(mock.log) + list(mock.output):

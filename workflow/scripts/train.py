@@ -26,6 +26,8 @@ with job(snakemake):
         checkpoint_paths=outputs["model"],
         log_paths=outputs["log_csv"],
         state_paths=[f"results/{config['name']}/state/{i}.pt" for i in ids],
+        curve_paths=outputs.get("curve"),
+        init_paths=[snakemake.input.init] if isinstance(snakemake.input.init, str) else list(snakemake.input.init),
     )
     for run, result, record in zip(runs, results, outputs["record"]):
         write_json(record, {**run.as_dict(), **result.provenance})

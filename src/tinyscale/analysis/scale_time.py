@@ -851,3 +851,40 @@ def analyse_scale_time(curves: pd.DataFrame, cfg: dict) -> tuple[dict[str, pd.Da
             per_table.setdefault(name, []).append(t.assign(arm=str(arm)))
     tables = {name: pd.concat(ts, ignore_index=True) for name, ts in per_table.items()}
     return tables, numbers
+
+
+# ---------------------------------------------------------------------------------------------
+# The study's tables, from its runs' records and curve files
+
+
+def long_curves(records: list[dict], curves: list[pd.DataFrame], arm_of: dict[str, str]) -> pd.DataFrame:
+    """One row per logged point of every run: arm, width, n_params, seed, step, test_error, ….
+
+    `records` are the runs' run.json (run id, width, seed, num_params), `curves` their curve
+    files, `arm_of` maps a recipe name to its arm (one learning rate and loss).
+    """
+    parts = [c.assign(arm=arm_of[r["recipe"]], width=r["width"], n_params=r["num_params"], seed=r["seed"])
+             for r, c in zip(records, curves)]
+    cols = ["arm", "width", "n_params", "seed", "step", "epoch", "test_error", "test_loss", "train_error", "train_loss"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def seed_mean_curves(long: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and size, the seed-mean test error at each logged step (the figures' curves)."""
+    g = long[long["step"] > 0].groupby(["arm", "width", "n_params", "step"], sort=True)
+    return g.agg(test_error=("test_error", "mean"), n_seeds=("seed", "nunique")).reset_index()
+
+
+def summary_table(numbers: dict[str, dict], arm_meta: dict[str, dict]) -> pd.DataFrame:
+    """One row per arm: its learning rate and loss, k̂ and CI, γ̂, R²_collapse, MAEs, verdict."""
+    rows = []
+    for arm, n in numbers.items():
+        mae = n.get("mae_points") or {}
+        rows.append({
+            "arm": arm, **arm_meta[arm], "k_hat": n.get("k_hat"), "ci_lo": n.get("ci_lo"), "ci_hi": n.get("ci_hi"),
+            "gamma_hat": n.get("gamma_hat"), "r2_collapse": n.get("r2_collapse"),
+            **{f"mae_{m}": mae.get(m) for m in METHODS},
+            "interaction_p": n.get("interaction_p"), "verdict": n.get("verdict"), "skipped": n.get("skipped"),
+        })
+    return pd.DataFrame(rows, columns=["arm", "lr", "loss", "k_hat", "ci_lo", "ci_hi", "gamma_hat", "r2_collapse",
+                                       *[f"mae_{m}" for m in METHODS], "interaction_p", "verdict", "skipped"])

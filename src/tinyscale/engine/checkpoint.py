@@ -61,5 +61,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
             "the train rule rebuilds it"
         ) from exc
     model = build_model(r["arch"], r["width"], d["num_classes"], d["in_channels"]).to(device)
+    recipe = ckpt.get("recipe") or {}
+    if recipe.get("weight_bits", 32) < 32 or recipe.get("act_bits", 32) < 32:  # trained with LSQ quantisers
+        from ..quant import quantize_model
+
+        model = quantize_model(model, recipe["weight_bits"], recipe["act_bits"]).to(device)
     model.load_state_dict(ckpt["model"])
     return model, ckpt

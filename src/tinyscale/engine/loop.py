@@ -59,18 +59,36 @@ def make_optimizer(params, recipe: Recipe) -> torch.optim.SGD:
 
 
 def loss_of(logits: torch.Tensor, y: torch.Tensor, recipe: Recipe, reduction: str = "mean") -> torch.Tensor:
+    """The recipe's loss: cross-entropy, or MSE on one-hot targets (mean over classes per sample)."""
     if recipe.loss == "cross_entropy":
         return F.cross_entropy(logits, y, reduction=reduction, label_smoothing=recipe.label_smoothing)
+    if recipe.loss == "mse":
+        per_sample = (logits - F.one_hot(y, logits.shape[-1]).to(logits.dtype)).square().mean(dim=-1)
+        return per_sample.mean() if reduction == "mean" else per_sample
     raise ValueError(f"recipe {recipe.name}: unknown loss {recipe.loss!r}")
+
+
+def build_member(run: Run, num_classes: int, in_channels: int, recipe: Recipe, device, dtype, init_state=None):
+    """One run's model as training starts: from its seed, or from another run's final weights,
+    with LSQ quantisers when the recipe quantises."""
+    torch.manual_seed(run.seed)  # initialisation comes from the seed alone
+    model = build_model(run.family, run.width, num_classes, in_channels).to(device, dtype)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    if recipe.quantised:
+        from ..quant import quantize_model
+
+        model = quantize_model(model, recipe.weight_bits, recipe.act_bits).to(device, dtype)
+    return model
 
 
 class Single:
     """One run as a plain module: the K = 1 case."""
 
-    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype, compile_cache=None):
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype,
+                 compile_cache=None, init_states=None):
         (run,) = runs
-        torch.manual_seed(run.seed)  # initialisation comes from the seed alone
-        self.model = build_model(run.family, run.width, num_classes, in_channels).to(device, dtype)
+        self.model = build_member(run, num_classes, in_channels, recipe, device, dtype, (init_states or [None])[0])
         self.opt = make_optimizer(self.model.parameters(), recipe)
         self.dropout_gens = [dropout_generator(run.seed, device)]
         self.forward = FastPath(self.model, recipe, device, compile_cache)
@@ -110,11 +128,15 @@ class Single:
 class Packed:
     """K runs of one configuration stacked into one vmapped model: the K > 1 case."""
 
-    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype, compile_cache=None):
-        models = []
-        for run in runs:
-            torch.manual_seed(run.seed)  # each seed's own initialisation, exactly as a single run
-            models.append(build_model(run.family, run.width, num_classes, in_channels).to(device, dtype))
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype,
+                 compile_cache=None, init_states=None):
+        if recipe.quantised:
+            # LSQ sets its activation steps from the first batch it sees, data-dependently; a
+            # vmapped forward cannot branch per model, so quantised recipes train one run per job.
+            raise ValueError(f"recipe {recipe.name} quantises: train its runs one per job (train.pack_seeds: false)")
+        init_states = init_states or [None] * len(runs)
+        # Each seed's own initialisation (or starting weights), exactly as a single run.
+        models = [build_member(r, num_classes, in_channels, recipe, device, dtype, s) for r, s in zip(runs, init_states)]
         self.packed = PackedModels(models)
         self.opt = make_optimizer(self.packed.params.values(), recipe)
         self.dropout_gens = [dropout_generator(r.seed, device) for r in runs]
@@ -172,6 +194,36 @@ class TrainResult:
     log: list[dict]
     provenance: dict
     resumed_from: dict | None = field(default=None)
+    curve: list[dict] = field(default_factory=list)
+
+
+CURVE_COLUMNS = ["step", "epoch", "test_error", "test_loss", "train_error", "train_loss"]
+
+
+def curve_subset(n: int, size: int, device) -> torch.Tensor:
+    """The fixed training subset a curve's training error is measured on: the same for every run."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(size, n)].to(device)
+
+
+def is_curve_step(step: int) -> bool:
+    """Steps 1, 2, 4, 8, …: log-spaced points of the learning curve (epoch ends are logged too)."""
+    return step & (step - 1) == 0
+
+
+@torch.no_grad()
+def error_and_loss(model, x_uint8, y, mean, std, recipe: Recipe, batch_size: int = 1000) -> tuple[float, float]:
+    """Error rate and mean loss of `model` in eval mode on (x, y)."""
+    from .augment import normalize
+
+    was_training = model.training
+    model.eval()
+    wrong, loss = 0, 0.0
+    for i in range(0, len(x_uint8), batch_size):
+        logits = model(normalize(x_uint8[i : i + batch_size], mean, std)).float()
+        wrong += (logits.argmax(1) != y[i : i + batch_size]).sum().item()
+        loss += loss_of(logits, y[i : i + batch_size], recipe, reduction="none").sum().item()
+    model.train(was_training)
+    return wrong / len(y), loss / len(y)
 
 
 def train(
@@ -184,22 +236,28 @@ def train(
     progress: Callable[[str], None] = _print_progress,
     stop_after_steps: int | None = None,
     dtype: torch.dtype = torch.float32,
+    init_states: list[dict] | None = None,
 ) -> list[TrainResult]:
     """Train `runs` (one family, width and recipe; K ≥ 1 seeds) to completion, or resume them.
 
     `state_paths` (one per run) hold the resume states; `stop_after_steps` simulates an
-    interruption. Returns one result per run, in order.
+    interruption; `init_states` (one state dict per run) are the weights a recipe with
+    `init_from` starts from. Returns one result per run, in order.
     """
     if len({(r.family, r.width, r.recipe) for r in runs}) != 1:
         raise ValueError(f"runs trained together must share family, width and recipe, got {[r.id for r in runs]}")
     device = torch.device(device)
     paths = [Path(p) for p in state_paths] if state_paths else None
     K = len(runs)
-    members = (Single if K == 1 else Packed)(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache)
+    if recipe.init_from and (init_states is None or len(init_states) != K):
+        raise ValueError(f"recipe {recipe.name} starts from the '{recipe.init_from}' runs' weights: pass init_states")
+    members = (Single if K == 1 else Packed)(runs, ds.num_classes, ds.in_channels, recipe, device, dtype,
+                                             settings.compile_cache, init_states)
     label = runs[0].id if K == 1 else f"{runs[0].config_id} ×{K}"
     run_meta, recipe_meta = [r.as_dict() for r in runs], recipe.as_dict()
 
     epoch, step, logs, wall, loss_sums = 0, 0, [[] for _ in runs], 0.0, [0.0] * K
+    curves = [[] for _ in runs]
     resumed_from = None
     if paths and all(p.exists() for p in paths):
         states = [load_state(p, device, meta, recipe_meta) for p, meta in zip(paths, run_meta)]
@@ -211,6 +269,7 @@ def train(
             members.dropout_gens[k].set_state(s["dropout_rng"].cpu())
         epoch, step, wall = states[0]["epoch"], states[0]["step"], states[0]["wall"]
         logs, loss_sums = [s["log"] for s in states], [s["loss_sum"] for s in states]
+        curves = [s.get("curve", []) for s in states]
         resumed_from = {"epoch": epoch, "step": step}
         progress(f"[{label}] resuming from epoch {epoch} step {step} ({', '.join(map(str, paths))})")
 
@@ -219,16 +278,30 @@ def train(
     n_steps = recipe.steps_per_epoch(n)
     if n_steps == 0:
         raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images with drop_last")
+    if recipe.curve:
+        subset = curve_subset(n, recipe.train_subset, device)
+        sub_x, sub_y = train_x[subset], train_y[subset]
+
+    def log_curve_point() -> None:
+        """Test and training-subset error and loss of every run at the current step."""
+        global_step = epoch * n_steps + step
+        for model, curve in zip(members.models(), curves):
+            test_err, test_loss = error_and_loss(model, test_x, test_y, mean, std, recipe)
+            train_err, train_loss = error_and_loss(model, sub_x, sub_y, mean, std, recipe)
+            curve.append({"step": global_step, "epoch": global_step / n_steps, "test_error": test_err,
+                          "test_loss": test_loss, "train_error": train_err, "train_loss": train_loss})
 
     def save_states(loss_acc) -> None:
         for k, (path, run) in enumerate(zip(paths, runs)):
             save_state(path, {
                 **members.get_state(k), "dropout_rng": members.dropout_gens[k].get_state(),
                 "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
-                "run": run_meta[k], "recipe": recipe_meta,
+                "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k],
             })
 
     members.train_mode()
+    if recipe.curve and epoch == 0 and step == 0 and not curves[0]:
+        log_curve_point()  # step 0: the initial error
     steps_done = 0
     with StopFlag() as stop:
         while epoch < recipe.epochs:
@@ -242,6 +315,8 @@ def train(
                 loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
                 step += 1
                 steps_done += 1
+                if recipe.curve and step < n_steps and is_curve_step(epoch * n_steps + step):
+                    log_curve_point()
                 if stop.signum is not None or steps_done == stop_after_steps:
                     wall += time.perf_counter() - t0
                     if paths:
@@ -253,6 +328,8 @@ def train(
             if not all(map(math.isfinite, losses)):
                 raise Diverged(f"[{label}] the training loss is not finite in epoch {epoch + 1} "
                                f"(losses {losses}); lower the learning rate")
+            if recipe.curve:
+                log_curve_point()  # every epoch end
             rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in losses]
             if (epoch + 1) % settings.eval_every == 0 or epoch + 1 == recipe.epochs:
                 for row, model in zip(rows, members.models()):
@@ -275,11 +352,11 @@ def train(
 
     prov = provenance.collect(device)
     results = []
-    for run, model, log in zip(runs, members.models(), logs):
+    for run, model, log, curve in zip(runs, members.models(), logs, curves):
         p = dict(prov, wall_time_s=wall / K, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
         if K > 1:
             p["packed_with"] = [r.id for r in runs]
-        results.append(TrainResult(model, log, p, resumed_from))
+        results.append(TrainResult(model, log, p, resumed_from, curve))
     return results
 
 
@@ -293,17 +370,25 @@ def write_log_csv(path: str | Path, log: list[dict]) -> None:
 
 def run_to_completion(
     runs: list[Run], ds: Dataset, recipe: Recipe, settings: EngineSettings, device,
-    checkpoint_paths: list, log_paths: list, state_paths: list,
+    checkpoint_paths: list, log_paths: list, state_paths: list, curve_paths: list | None = None,
+    init_paths: list | None = None,
 ) -> list[TrainResult]:
-    """Train (or resume) `runs`, write each checkpoint and log, then drop the resume states unless kept."""
-    from .checkpoint import save_checkpoint
+    """Train (or resume) `runs`, write each checkpoint, log (and curve), then drop the resume
+    states unless kept. `init_paths` are the checkpoints a recipe with `init_from` starts from."""
+    import pandas as pd
 
-    results = train(runs, ds, recipe, settings, device, state_paths)
+    from ..io import write_csv
+    from .checkpoint import load_checkpoint, save_checkpoint
+
+    init_states = [load_checkpoint(p, device)[1]["model"] for p in init_paths] if init_paths else None
+    results = train(runs, ds, recipe, settings, device, state_paths, init_states=init_states)
     data = {"name": ds.name, "num_classes": ds.num_classes, "in_channels": ds.in_channels,
             "mean": [float(v) for v in ds.mean], "std": [float(v) for v in ds.std]}
     for run, result, ckpt, log in zip(runs, results, checkpoint_paths, log_paths):
         save_checkpoint(ckpt, result.model, run.as_dict(), recipe.as_dict(), data, result.provenance, result.log)
         write_log_csv(log, result.log)
+    for result, path in zip(results, curve_paths or []):
+        write_csv(path, pd.DataFrame(result.curve, columns=CURVE_COLUMNS))
     if not settings.keep_resume_state:
         for path in state_paths:
             Path(path).unlink(missing_ok=True)

@@ -17,8 +17,8 @@ from .augment import AugmentConfig
 @dataclass(frozen=True)
 class Recipe:
     name: str
-    schedule: str  # "cosine": annealed per epoch from lr to lr_min
-    loss: str  # "cross_entropy"
+    schedule: str  # "cosine": annealed per epoch from lr to lr_min; "constant": lr throughout
+    loss: str  # "cross_entropy", or "mse" on one-hot targets
     epochs: int  # schedule length; metrics come from the final epoch's weights
     batch_size: int
     drop_last: bool  # 50,000 // 128 = 390 steps per epoch, as the original
@@ -33,15 +33,29 @@ class Recipe:
     channels_last: bool | str
     bf16: bool | str
     compile: bool | str
+    # Quantisation-aware training (tinyscale.quant, LSQ): 32 = no quantiser.
+    weight_bits: int
+    act_bits: int
+    # Start from the final weights of the run with this recipe (same family, width and seed).
+    init_from: str | None
+    # Log a learning curve: test and training-subset error and loss at steps 2^k and every epoch end.
+    curve: bool
+    train_subset: int  # images of the fixed training subset the curve's training error uses
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
         if self.schedule == "cosine":
             return self.lr_min + (self.lr - self.lr_min) * (1 + math.cos(math.pi * epoch / self.epochs)) / 2
+        if self.schedule == "constant":
+            return self.lr
         raise ValueError(f"recipe {self.name}: unknown schedule {self.schedule!r}")
 
     def steps_per_epoch(self, n: int) -> int:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    @property
+    def quantised(self) -> bool:
+        return self.weight_bits < 32 or self.act_bits < 32
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,9 +69,10 @@ class Recipe:
 
 def cosine_recipe(config: dict, name: str = "cosine") -> Recipe:
     """The paper's protocol from a validated config's `train` and `augment` sections."""
-    keys = {f.name for f in fields(Recipe)} - {"name", "schedule", "loss", "augment"}
-    train = {k: v for k, v in config["train"].items() if k in keys}
-    return Recipe(name=name, schedule="cosine", loss="cross_entropy", augment=AugmentConfig(**config["augment"]), **train)
+    keys = {f.name for f in fields(Recipe)} & set(config["train"])
+    train = {k: config["train"][k] for k in keys}
+    return Recipe(name=name, schedule="cosine", loss="cross_entropy", augment=AugmentConfig(**config["augment"]),
+                  weight_bits=32, act_bits=32, init_from=None, curve=False, train_subset=0, **train)
 
 
 @dataclass(frozen=True)

@@ -74,4 +74,4 @@ def figures(config: dict) -> list[Figure]:
     return [f for study in enabled(config) for f in study.figures]
 
 
-from . import width_sweep  # noqa: E402,F401  (the built-in studies register themselves)
+from . import precision, scale_time, width_sweep  # noqa: E402,F401  (the built-in studies register themselves)

@@ -1,0 +1,145 @@
+"""Parameters vs precision at equal storage (ICLR 2025 submission; PROTOCOL.md §5.2): at a fixed
+weight-storage budget, do many 2-bit weights beat fewer weights at higher precision? Budgets are
+the fp32 storage of given widths; each bit-width gets the width that fills the budget; every arm
+fine-tunes the fp32 run of its width and seed (the paper's recipe) for the same extra epochs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .. import datasets, families
+from . import Figure, Study, register
+
+FIG = "tinyscale.paper.figures."
+FLOAT = 32
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model of the study: a budget, a weight/activation bit-width, the width that fills it."""
+
+    budget: float  # the budget's reference width (its fp32 storage is the budget)
+    budget_bits: int
+    bits: int  # weight bits; 32 = float
+    act_bits: int
+    width: float
+    storage_bits: int
+    arms: tuple[str, ...]  # "a8": W_b A8 (primary); "ab": W_b A_b (secondary)
+
+
+def _settings(config: dict) -> dict:
+    return config["studies"]["precision"]
+
+
+def recipe_name(bits: int, act_bits: int) -> str:
+    return f"qat_w{bits}a{act_bits}" if (bits, act_bits) != (FLOAT, FLOAT) else "ft_w32a32"
+
+
+def _storage(family: str, width, num_classes: int, in_channels: int, bits: int, act_bits: int) -> int:
+    import torch
+
+    from ..quant import quantize_model, storage_bits
+
+    with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+        model = families.build_model(family, width, num_classes, in_channels)
+        return storage_bits(quantize_model(model, bits, act_bits))
+
+
+@lru_cache(maxsize=8)
+def _plan(key: str) -> tuple[Model, ...]:
+    from ..quant import solve_width
+
+    s = json.loads(key)
+    fam = families.get(s["family"])
+    spec = datasets.get(s["dataset"])
+    classes, channels = spec.num_classes, spec.image_shape[0]
+    models = []
+    for c in s["budget_widths"]:
+        budget = _storage(fam.name, c, classes, channels, FLOAT, FLOAT)
+        combos = {(b, s["act_bits"] if b < FLOAT else FLOAT): ["a8"] for b in s["bits"]}
+        for b in s["secondary_bits"]:
+            combos.setdefault((b, b), []).append("ab")
+        # The secondary arm compares against the same fp32 and 8-bit models as the primary.
+        for (b, a), arms in combos.items():
+            if arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
+                arms.append("ab")
+        for (b, a), arms in sorted(combos.items(), reverse=True):
+            try:
+                width = solve_width(lambda w: _storage(fam.name, w, classes, channels, b, a), budget,
+                                    lo=1, tol=s["tolerance"])
+            except ValueError as exc:
+                raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "
+                                 "raise studies.precision.tolerance or choose other budget_widths") from None
+            models.append(Model(c, budget, b, a, fam.cast_width(width),
+                                _storage(fam.name, width, classes, channels, b, a), tuple(sorted(arms))))
+    return tuple(models)
+
+
+def plan(config: dict) -> tuple[Model, ...]:
+    """Every model of the study (cached: the width search builds shapes on the meta device)."""
+    s = _settings(config)
+    key = {k: s[k] for k in ("family", "budget_widths", "bits", "secondary_bits", "act_bits", "tolerance")}
+    return _plan(json.dumps({**key, "dataset": config["data"]["dataset"]}, sort_keys=True))
+
+
+def recipes(config: dict) -> dict:
+    from ..engine.recipes import cosine_recipe
+    import dataclasses
+
+    s, base = _settings(config), cosine_recipe(config)
+    out = {base.name: base}
+    for m in plan(config):
+        name = recipe_name(m.bits, m.act_bits)
+        out[name] = dataclasses.replace(
+            base, name=name, epochs=s["finetune"]["epochs"], lr=s["finetune"]["lr"], lr_min=s["finetune"]["lr_min"],
+            weight_bits=m.bits, act_bits=m.act_bits, init_from=base.name,
+        )
+    return out
+
+
+def runs(config: dict):
+    """The fine-tuning runs and the fp32 runs they start from (shared with the width sweep where it has them)."""
+    from ..runs import Run
+
+    s = _settings(config)
+    out = []
+    for m in plan(config):
+        for seed in s["seeds"]:
+            out.append(Run(s["family"], m.width, "cosine", int(seed)))
+            out.append(Run(s["family"], m.width, recipe_name(m.bits, m.act_bits), int(seed)))
+    return out
+
+
+def finetune_runs(config: dict):
+    """(model, run) of every fine-tuning run: what the analysis reads."""
+    from ..runs import Run
+
+    s = _settings(config)
+    return [(m, Run(s["family"], m.width, recipe_name(m.bits, m.act_bits), int(seed)))
+            for m in plan(config) for seed in s["seeds"]]
+
+
+STUDY = register(Study(
+    name="precision",
+    title="Parameters vs precision at equal storage",
+    runs=runs,
+    recipes=recipes,
+    figures=(
+        Figure("pp_storage", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "storage_bits"}),
+        Figure("pp_macs", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "macs"}),
+        Figure("pp_kappa", FIG + "pp_kappa", ("pp_kappa",)),
+    ),
+    paper_tables=("pp_budgets", "pp_differences", "pp_kappa"),
+    abstract="precision/abstract.tex.j2",
+    section="precision/section.tex.j2",
+))
+
+
+def model_costs(family: str, width, num_classes: int, image_shape: tuple[int, int, int], act_bits: int) -> dict:
+    """MACs of one forward pass of one image (C, H, W) and its peak activation memory (bytes at `act_bits`)."""
+    from ..quant import macs, peak_activation_bytes
+
+    model = families.build_model(family, width, num_classes, image_shape[0])
+    return {"macs": macs(model, image_shape), "peak_act_bytes": peak_activation_bytes(model, image_shape, act_bits)}

@@ -1,0 +1,105 @@
+"""Scale–time equivalence (Boopathy & Fiete, arXiv 2409.05782; PROTOCOL.md §5.1): is a bigger model
+worth a longer-trained one? One family on a ×4 parameter grid, trained with plain SGD at constant
+learning rates and no augmentation, test error logged at steps 2^k and every epoch end."""
+
+from __future__ import annotations
+
+from .. import datasets, families
+from . import Figure, Study, register
+
+FIG = "tinyscale.paper.figures."
+
+
+def _settings(config: dict) -> dict:
+    return config["studies"]["scale_time"]
+
+
+def arm_name(lr: float, loss: str) -> str:
+    """An arm is one (learning rate, loss): `lr0.05-mse`."""
+    return f"lr{lr:g}-{'mse' if loss == 'mse' else 'ce'}"
+
+
+def recipe_name(lr: float, loss: str, epochs: int) -> str:
+    return f"st_lr{lr:g}_{'mse' if loss == 'mse' else 'ce'}_e{epochs}"
+
+
+def n_params(config: dict, width) -> int:
+    """The model's parameter count on the configured dataset, counted on the meta device (no memory)."""
+    import torch
+
+    st, spec = _settings(config), datasets.get(config["data"]["dataset"])
+    with torch.device("meta"):
+        model = families.build_model(st["family"], width, spec.num_classes, spec.image_shape[0])
+    return families.count_params(model)
+
+
+def epochs_for(config: dict, width) -> int:
+    """The epoch cap of a size: the first cap whose max_params holds it (null: no bound)."""
+    n = n_params(config, width)
+    for cap in _settings(config)["epoch_caps"]:
+        if cap["max_params"] is None or n <= cap["max_params"]:
+            return cap["epochs"]
+    raise ValueError(f"no epoch cap in studies.scale_time.epoch_caps covers {n:,} parameters; end it with max_params: null")
+
+
+def _recipe(config: dict, lr: float, loss: str, epochs: int):
+    from ..engine.augment import AugmentConfig
+    from ..engine.recipes import Recipe
+
+    st, train = _settings(config), config["train"]
+    return Recipe(
+        name=recipe_name(lr, loss, epochs), schedule="constant", loss=loss, epochs=epochs,
+        batch_size=st["batch_size"], drop_last=True, lr=lr, lr_min=lr, momentum=st["momentum"],
+        weight_decay=st["weight_decay"], nesterov=False, label_smoothing=0.0,
+        augment=AugmentConfig(crop_padding=0, flip=False, cutout=0),  # no augmentation
+        channels_last=train["channels_last"], bf16=train["bf16"], compile=train["compile"],
+        weight_bits=32, act_bits=32, init_from=None, curve=True, train_subset=st["train_subset"],
+    )
+
+
+def _plan(config: dict) -> list[tuple]:
+    """(width, lr, loss, epochs) of every configuration the study trains."""
+    st = _settings(config)
+    caps = {w: epochs_for(config, w) for w in st["widths"]}
+    return [(w, lr, loss, caps[w]) for w in st["widths"] for lr in st["lrs"] for loss in st["losses"]]
+
+
+def recipes(config: dict) -> dict:
+    out = {}
+    for _, lr, loss, epochs in _plan(config):
+        r = _recipe(config, lr, loss, epochs)
+        out[r.name] = r
+    return out
+
+
+def runs(config: dict):
+    from ..runs import Run
+
+    st = _settings(config)
+    fam = families.get(st["family"])
+    return [Run(fam.name, fam.cast_width(w), recipe_name(lr, loss, e), int(s))
+            for w, lr, loss, e in _plan(config) for s in st["seeds"]]
+
+
+def primary_arm(config: dict) -> str:
+    st = _settings(config)
+    return arm_name(st["lrs"][0], st["primary_loss"])
+
+
+STUDY = register(Study(
+    name="scale_time",
+    title="Scale–time equivalence",
+    runs=runs,
+    recipes=recipes,
+    figures=(
+        Figure("st_tradeoff", FIG + "st_tradeoff", ("st_t_min",),
+               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]}),
+        Figure("st_collapse", FIG + "st_collapse", ("st_curves", "st_summary"), lambda c: {"arm": primary_arm(c)}),
+        Figure("st_prediction", FIG + "st_prediction", ("st_curves",),
+               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]}),
+        Figure("st_residuals", FIG + "st_residuals", ("st_collapse_residuals",), lambda c: {"arm": primary_arm(c)}),
+    ),
+    paper_tables=("st_summary",),
+    abstract="scale_time/abstract.tex.j2",
+    section="scale_time/section.tex.j2",
+))

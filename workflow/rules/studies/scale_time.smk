@@ -1,0 +1,40 @@
+# The scale–time study's analysis: its runs' learning curves → time-to-threshold, the trade-off
+# exponent, the collapse, the leave-one-size-out prediction and the verdict, per arm.
+
+from tinyscale.studies import scale_time as _st
+
+ST_RUNS = studies.get("scale_time").runs(config)
+ST_SETTINGS = config["studies"]["scale_time"]
+# recipe name → its arm (one learning rate and loss)
+ST_ARMS = {
+    _st.recipe_name(lr, loss, e): {"arm": _st.arm_name(lr, loss), "lr": lr, "loss": loss}
+    for _w, lr, loss, e in _st._plan(config)
+}
+
+
+rule analyse_scale_time:
+    input:
+        curves=runs_files(ST_RUNS, "curve.csv"),
+        records=runs_files(ST_RUNS, "run.json"),
+    output:
+        numbers=study_numbers("scale_time"),
+        long=table("st_runs_curves"),
+        curves=table("st_curves"),
+        t_min=table("st_t_min"),
+        k_per_threshold=table("st_k_per_threshold"),
+        loso=table("st_loso"),
+        collapse_residuals=table("st_collapse_residuals"),
+        summary=table("st_summary"),
+    params:
+        settings=ST_SETTINGS,
+        arms=ST_ARMS,
+        epochs={str(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
+        primary_arm=_st.primary_arm(config),
+    log:
+        f"{ROOT}/logs/analyse_scale_time.log",
+    resources:
+        runtime=30,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../../scripts/analyse_scale_time.py"
