@@ -11,6 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def write_pickle_archive(path: Path, folder: str, parts: dict) -> None:
+    """A tar.gz of pickled dicts (protocol 2, bytes keys): the CIFAR python format."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, obj in parts.items():
+            blob = pickle.dumps(obj, protocol=2)
+            info = tarfile.TarInfo(f"{folder}/{name}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+
+
 def make_cifar100_archive(path: Path, n_train: int = 20, n_test: int = 10, seed: int = 0) -> dict:
     """A small archive in CIFAR-100's own python format (pickled dicts with bytes keys)."""
     rng = np.random.default_rng(seed)
@@ -26,12 +36,7 @@ def make_cifar100_archive(path: Path, n_train: int = 20, n_test: int = 10, seed:
         b"fine_label_names": [f"class_{i}".encode() for i in range(100)],
         b"coarse_label_names": [f"super_{i}".encode() for i in range(20)],
     }
-    with tarfile.open(path, "w:gz") as tar:
-        for name, obj in parts.items():
-            blob = pickle.dumps(obj, protocol=2)
-            info = tarfile.TarInfo(f"cifar-100-python/{name}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
+    write_pickle_archive(path, "cifar-100-python", parts)
     return parts
 
 
@@ -47,12 +52,7 @@ def make_cifar10_archive(path: Path, n_per_batch: int = 4, n_test: int = 6, seed
             b"filenames": [f"img_{i}.png".encode() for i in range(n)],
         }
     parts["batches.meta"] = {b"label_names": [f"label_{i}".encode() for i in range(10)], b"num_vis": 3072}
-    with tarfile.open(path, "w:gz") as tar:
-        for name, obj in parts.items():
-            blob = pickle.dumps(obj, protocol=2)
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
+    write_pickle_archive(path, "cifar-10-batches-py", parts)
     return parts
 
 

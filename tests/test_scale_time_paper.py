@@ -108,15 +108,17 @@ def study_tables(tables: dict, numbers: dict, width_of: dict) -> dict[str, pd.Da
 
 
 def layout(numbers: dict, widths: list) -> dict:
-    """n.scale_time as the study's analysis script writes it into numbers.json, for the configured widths."""
+    """n.scale_time as the study's analysis script writes it into numbers.json: the widths the curves
+    hold (as floats, like the script), epochs keyed by the configured width, the arms' rates and losses."""
     caps = dict(zip(WIDTHS, [300, 300, 150, 60]))
     return {
-        "family": "scalecnn", "family_label": "ScaleCNN", "widths": widths,
+        "family": "scalecnn", "family_label": "ScaleCNN", "widths": [float(w) for w in widths],
         "n_params": [SIZES[WIDTHS.index(w)] for w in widths], "seeds": SEEDS,
-        "lrs": [0.05, 0.01], "losses": ["mse", "cross_entropy"], "primary_arm": PRIMARY,
+        "lrs": list(dict.fromkeys(ARMS[a][0] for a in numbers)),
+        "losses": list(dict.fromkeys(ARMS[a][1] for a in numbers)), "primary_arm": PRIMARY,
         "epochs": {str(w): caps[w] for w in widths}, "batch_size": 128, "momentum": 0.0,
         "weight_decay": 0.0, "train_subset": 10000, "k_claim": K_CLAIM, "rule": dict(EXAMPLE_CONFIG["verdict"]),
-        "arms": numbers, "arm_labels": {arm: v[2] for arm, v in ARMS.items()},
+        "arms": numbers, "arm_labels": {arm: ARMS[arm][2] for arm in numbers},
         # optional: the collapse window's margin (the section says "a margin" without it)
         "plateau_margin": EXAMPLE_CONFIG["collapse"]["plateau_margin"],
     }
@@ -268,7 +270,7 @@ def test_section_states_the_primary_arms_numbers_and_verdict(full):
     assert f"ranges from {min(ks):.3f} to {max(ks):.3f}" in section
     assert f"= {a['interaction_F']:.2f}$" in section
     # the recipe, every number from the layout
-    assert "constant learning rates 0.05 and 0.01" in section and "10,000 training images" in section
+    assert "constant learning rates 0.01 and 0.05" in section and "10,000 training images" in section
     assert "c=32 (1,408,000 parameters) 60." in section and "32 runs in all" in section
     assert "first comes within 2 points of its own minimum" in section
     # the figures, and the table: one row per arm, the skipped ones with their reason
@@ -290,6 +292,8 @@ def test_a_primary_arm_with_one_size_says_why(tmp_path):
         assert "1 size(s); the study needs at least 3" in tex
         assert "\\hat k =" not in tex
     assert "is not analysed" in section and "one width of ScaleCNN (22,000 parameters)" in section
+    assert "constant learning rate 0.05\n" in section and "With one learning rate, this build does not separate" in section
+    assert "the others are secondary" not in section and "c=4 (22,000 parameters) 300." in section
     assert "one size of ScaleCNN (22,000 parameters)" in abstract
     for name in FIGURE_PARAMS:  # every figure still renders, with its note
         draw(name, tables, tmp_path / f"{name}.png")

@@ -3,6 +3,7 @@ plugin file of its own and builds the paper with it end to end, touching no othe
 workflow also runs from another working directory and as a Snakemake module."""
 
 import json
+import re
 import subprocess
 import textwrap
 
@@ -75,3 +76,19 @@ def test_the_workflow_runs_from_another_directory_and_as_a_module(tmp_path):
     proc = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "tinyscale_compile_paper" in proc.stdout and "tinyscale_train" in proc.stdout
+
+
+def test_pack_seeds_trains_each_configuration_in_one_job(tmp_path):
+    """With train.pack_seeds a job owns all seeds of one configuration and writes each run's files."""
+    project = copy_project(tmp_path)
+    config = {**TINY, "name": "packed", "models": {"scalecnn": [2, 3]}, "train": {**TINY["train"], "pack_seeds": True}}
+    (project / "packed.yaml").write_text(yaml.safe_dump(config))
+    dry = snakemake(project, "--dry-run", config="packed.yaml").stdout
+    assert re.search(r"^train_packed_0\s+2$", dry, re.MULTILINE) and not re.search(r"^train\s", dry, re.MULTILINE)
+    snakemake(project, "results/packed/runs/scalecnn-c2-cosine-s1/model.pt", config="packed.yaml")
+    for seed in (0, 1):
+        record = json.loads((project / f"results/packed/runs/scalecnn-c2-cosine-s{seed}/run.json").read_text())
+        assert record["packed_with"] == ["scalecnn-c2-cosine-s0", "scalecnn-c2-cosine-s1"]
+        assert record["epochs_done"] == 2
+    log = (project / "results/packed/logs/train/scalecnn-c2-cosine.log").read_text()
+    assert "[scalecnn-c2-cosine ×2] epoch 2/2" in log

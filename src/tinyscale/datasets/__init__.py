@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ..io import atomic_path
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -42,19 +43,15 @@ class DatasetSpec:
     std: tuple[float, ...] | None = None
 
 
-DATASETS: dict[str, DatasetSpec] = {}
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
-    DATASETS[spec.name] = spec
-    return spec
+    return DATASETS.add(spec.name, spec)
 
 
 def get(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; registered: {', '.join(DATASETS)}") from None
+    return DATASETS.lookup(name)
 
 
 @dataclass

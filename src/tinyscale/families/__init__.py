@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from ..registry import Registry
+
 
 @dataclass(frozen=True)
 class Family:
@@ -57,7 +59,7 @@ class Family:
         return self.build
 
 
-FAMILIES: dict[str, Family] = {}
+FAMILIES: Registry[Family] = Registry("model family")
 _NAME = re.compile(r"^[a-z][a-z0-9]*$")
 
 
@@ -67,15 +69,11 @@ def register(family: Family) -> Family:
         raise ValueError(f"family name {family.name!r} must be lower-case letters and digits, starting with a letter")
     if not re.match(r"^[a-z]$", family.width_letter):
         raise ValueError(f"family {family.name}: width_letter must be one lower-case letter")
-    FAMILIES[family.name] = family
-    return family
+    return FAMILIES.add(family.name, family)
 
 
 def get(name: str) -> Family:
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise ValueError(f"unknown model family {name!r}; registered: {', '.join(FAMILIES)}") from None
+    return FAMILIES.lookup(name)
 
 
 def build_model(family: str, width, num_classes: int, in_channels: int = 3):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..registry import Registry
 from ..runs import Run, sort_runs
 
 
@@ -34,19 +35,15 @@ class Study:
     section: str | None = None  # template of its section(s)
 
 
-STUDIES: dict[str, Study] = {}
+STUDIES: Registry[Study] = Registry("study")
 
 
 def register(study: Study) -> Study:
-    STUDIES[study.name] = study
-    return study
+    return STUDIES.add(study.name, study)
 
 
 def get(name: str) -> Study:
-    try:
-        return STUDIES[name]
-    except KeyError:
-        raise ValueError(f"unknown study {name!r}; registered: {', '.join(STUDIES)}") from None
+    return STUDIES.lookup(name)
 
 
 def enabled(config: dict) -> list[Study]:
