@@ -19,7 +19,7 @@ for _fig in FIGURES:
             f"figure_{_fig.name}"
         input:
             tables=[table(t) for t in _fig.tables],
-            code=module_path(_fig.module),
+            code=[module_path(m) for m in (_fig.module, *_fig.shared)],
             style=FIGURE_STYLE,
         output:
             pdf=figure_pdf(_fig.name),

@@ -4,7 +4,7 @@ import pandas as pd
 from _helpers import job
 
 from tinyscale import families
-from tinyscale.analysis.scale_time import analyse_scale_time, long_curves, seed_mean_curves, summary_table
+from tinyscale.analysis.scale_time import TABLE_COLUMNS, analyse_scale_time, long_curves, seed_mean_curves, summary_table
 from tinyscale.io import read_json, write_csv, write_json
 
 with job(snakemake):
@@ -17,15 +17,16 @@ with job(snakemake):
     sizes = long.drop_duplicates("width").sort_values("n_params")
     write_csv(snakemake.output.long, long)
     write_csv(snakemake.output.curves, seed_mean_curves(long))
-    for name in ("t_min", "k_per_threshold", "loso", "collapse_residuals"):
-        write_csv(snakemake.output[name], tables.get(name, pd.DataFrame()))
+    for name, columns in TABLE_COLUMNS.items():
+        write_csv(snakemake.output[name], tables.get(name, pd.DataFrame(columns=columns)))
     write_csv(snakemake.output.summary, summary_table(arms, arm_meta))
     s = p.settings
+    fam = families.get(s["family"])
     write_json(snakemake.output.numbers, {
-        "family": s["family"], "family_label": families.get(s["family"]).label,
-        "widths": [float(w) for w in sizes["width"]], "n_params": [int(n) for n in sizes["n_params"]],
+        "family": s["family"], "family_label": fam.label,
+        "widths": [fam.cast_width(w) for w in sizes["width"]], "n_params": [int(n) for n in sizes["n_params"]],
         "seeds": s["seeds"], "lrs": s["lrs"], "losses": s["losses"], "primary_arm": p.primary_arm,
-        "epochs": dict(p.epochs), "batch_size": s["batch_size"], "momentum": s["momentum"],
+        "epochs": dict(p.epochs), "plateau_margin": s["analysis"]["collapse"]["plateau_margin"], "batch_size": s["batch_size"], "momentum": s["momentum"],
         "weight_decay": s["weight_decay"], "train_subset": s["train_subset"],
         "k_claim": s["analysis"]["verdict"]["k_claim"], "rule": s["analysis"]["verdict"], "arms": arms,
         "arm_labels": {a["arm"]: f"lr {a['lr']:g}, {'MSE' if a['loss'] == 'mse' else 'cross-entropy'}"

@@ -856,6 +856,16 @@ def analyse_scale_time(curves: pd.DataFrame, cfg: dict) -> tuple[dict[str, pd.Da
 # ---------------------------------------------------------------------------------------------
 # The study's tables, from its runs' records and curve files
 
+# Columns of each table `analyse_scale_time` returns, so that a table no arm produced is still
+# written with its header (a figure then draws its "nothing to show" note).
+TABLE_COLUMNS = {
+    "t_min": ["n_params", "eps", "t_min", "censored", "used", "arm"],
+    "k_per_threshold": ["eps", "k_eps", "n_sizes", "arm"],
+    "loso": ["n_params", "method", "gamma", "mae_points", "n_points", "arm"],
+    "collapse_residuals": ["n_params", "step", "error", "tau", "log_tau", "master_error", "residual_log",
+                           "residual_points", "n_ref", "pre_plateau", "arm"],
+}
+
 
 def long_curves(records: list[dict], curves: list[pd.DataFrame], arm_of: dict[str, str]) -> pd.DataFrame:
     """One row per logged point of every run: arm, width, n_params, seed, step, test_error, ….

@@ -21,6 +21,7 @@ class Figure:
     module: str  # its plotting code, a module with plot(tables, **params): the rule's input
     tables: tuple[str, ...]  # names of the tables (results/{name}/tables/{table}.csv) it draws from
     params: Callable[[dict], dict] = field(default=lambda config: {})  # config values it needs
+    shared: tuple[str, ...] = ()  # modules of plotting code it shares with other figures (also inputs)
 
 
 @dataclass(frozen=True)

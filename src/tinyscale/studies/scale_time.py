@@ -8,6 +8,7 @@ from .. import datasets, families
 from . import Figure, Study, register
 
 FIG = "tinyscale.paper.figures."
+SHARED = (FIG + "st_common",)
 
 
 def _settings(config: dict) -> dict:
@@ -93,11 +94,12 @@ STUDY = register(Study(
     recipes=recipes,
     figures=(
         Figure("st_tradeoff", FIG + "st_tradeoff", ("st_t_min",),
-               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]}),
-        Figure("st_collapse", FIG + "st_collapse", ("st_curves", "st_summary"), lambda c: {"arm": primary_arm(c)}),
+               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]}, SHARED),
+        Figure("st_collapse", FIG + "st_collapse", ("st_curves", "st_summary"), lambda c: {"arm": primary_arm(c)}, SHARED),
         Figure("st_prediction", FIG + "st_prediction", ("st_curves",),
-               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]}),
-        Figure("st_residuals", FIG + "st_residuals", ("st_collapse_residuals",), lambda c: {"arm": primary_arm(c)}),
+               lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]},
+               SHARED),
+        Figure("st_residuals", FIG + "st_residuals", ("st_collapse_residuals",), lambda c: {"arm": primary_arm(c)}, SHARED),
     ),
     paper_tables=("st_summary",),
     abstract="scale_time/abstract.tex.j2",

@@ -1,6 +1,7 @@
 # The scale–time study's analysis: its runs' learning curves → time-to-threshold, the trade-off
 # exponent, the collapse, the leave-one-size-out prediction and the verdict, per arm.
 
+from tinyscale import families
 from tinyscale.studies import scale_time as _st
 
 ST_RUNS = studies.get("scale_time").runs(config)
@@ -28,7 +29,7 @@ rule analyse_scale_time:
     params:
         settings=ST_SETTINGS,
         arms=ST_ARMS,
-        epochs={str(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
+        epochs={families.get(ST_SETTINGS["family"]).format_width(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
         primary_arm=_st.primary_arm(config),
     log:
         f"{ROOT}/logs/analyse_scale_time.log",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .st_collapse import arm_rows, as_bool, note
 from .style import COLUMN_WIDTH, plt
 
 PRIMARY, SECONDARY = "a8", "ab"
@@ -14,6 +13,28 @@ PRIMARY, SECONDARY = "a8", "ab"
 BITS_STYLE = {32: ("#1f77b4", "o"), 8: ("#2ca02c", "s"), 4: ("#ff7f0e", "^"), 2: ("#d62728", "D")}
 OTHER_STYLE = ("0.4", "x")
 X_LABELS = {"storage_bits": "weight storage (bits)", "macs": "multiply-accumulates per image"}
+
+
+def arm_rows(frame: pd.DataFrame, arm: str) -> pd.DataFrame:
+    """The rows of one arm (none of an empty table or one without the column)."""
+    if "arm" not in frame.columns or frame.empty:
+        return frame.iloc[0:0]
+    return frame[frame["arm"].astype(str) == str(arm)]
+
+
+def as_bool(column: pd.Series) -> pd.Series:
+    """A flag column as read back from CSV (bool, or "True"/"False" strings and NaN when mixed)."""
+    if column.dtype == bool:
+        return column
+    return column.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+
+
+def note(ax, text: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35", wrap=True)
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def bits_style(bits) -> tuple[str, str]:
@@ -69,5 +90,8 @@ def plot(tables: dict[str, pd.DataFrame], x: str):
                     color="0.6", lw=4, alpha=0.5, solid_capstyle="round", zorder=1, label="lower envelope")
 
     ax.set_xscale("log")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i] == "lower envelope")  # the envelope last
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], frameon=False, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...analysis.scale_time import predict_curve
-from .st_collapse import arm_rows, exponent_text, note, size_colours, size_curves, size_label
+from .st_common import arm_rows, exponent_text, note, size_colours, size_curves, size_label
 from .style import COLUMN_WIDTH, plt
 
 PER_ROW = 4

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .st_collapse import arm_rows, as_bool, exponent_text, note, size_colours, size_label
+from .st_common import arm_rows, as_bool, exponent_text, note, size_colours, size_label
 from .style import COLUMN_WIDTH, plt
 
 
