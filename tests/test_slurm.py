@@ -39,7 +39,7 @@ if PROBLEM:
 def slurm_profile(project):
     """profiles/slurm, plus what this one-node cluster without accounting needs."""
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    for rule in ("train", "predict"):
+    for rule in ("train", "train_curve"):
         profile["set-resources"][rule].update(cpus_per_gpu=1, mem_mb=1000)
         profile["set-threads"][rule] = 1
     profile.update({
@@ -91,14 +91,14 @@ def test_workflow_on_slurm_matches_a_local_run(project):
     rules = [m.group(1) or m.group(2) for m in rules if m]
     n_runs = 3
     # every job of the DAG (but the local target rule `all`) ran as a SLURM job
-    assert rules.count("train") == n_runs and rules.count("predict") == n_runs
-    for rule in ("prepare_data", "aggregate", "jaccard", "analyse_width_sweep", "numbers", "render_paper",
+    assert rules.count("train") == n_runs
+    for rule in ("prepare_data", "aggregate", "analyse_width_sweep", "numbers", "render_paper",
                  "compile_paper", "figure_ece"):
         assert rules.count(rule) == 1, rule
     assert all(j["JobState"] == "COMPLETED" for j in jobs), [j["JobState"] for j in jobs]
     for job, rule in zip(jobs, rules):
         has_gpu = job.get("TresPerJob") == "gres:gpu:1"
-        assert has_gpu == (rule in ("train", "predict")), (rule, job.get("TresPerJob"))
+        assert has_gpu == (rule == "train"), (rule, job.get("TresPerJob"))
 
 
 def test_cancelled_training_job_resumes_and_ends_identical(project):

@@ -28,7 +28,7 @@ rule prepare_data:
     input:
         files=[f"{DATA_DIR}/{f.name}" for f in DATASET.files],
     output:
-        dataset=f"{ROOT}/data/dataset.npz",
+        dataset=DATASET_NPZ,
     params:
         data=science(config["data"], ("data",)),
         names=[f.name for f in DATASET.files],

@@ -1,12 +1,13 @@
-# Training and prediction, one job per run; with train.pack_seeds one job per configuration
-# (family, width, recipe) trains all its seeds together. Only settings that can change a run's
+# Training, one job per run, which also writes the run's test-set predictions (a separate
+# prediction job per run would double the jobs, and planning cost grows with jobs); with
+# train.pack_seeds one job per configuration (family, width, recipe) trains all its seeds. Only settings that can change a run's
 # weights are params (the recipe); intervals, device and caches reach the script through the
 # config, so changing them retrains nothing. A recipe that logs a learning curve writes
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 
 
-TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json"}
+TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json", "predictions": "predictions.npz"}
 # Recipes grouped by what their jobs write: with or without a learning curve.
 RECIPE_GROUPS = {curve: [n for n, r in RECIPES.items() if r.curve == curve] for curve in (False, True)}
 
@@ -19,7 +20,7 @@ if not config["train"]["pack_seeds"]:
             name:
                 "train_curve" if _curve else "train"
             input:
-                dataset=rules.prepare_data.output.dataset,
+                dataset=DATASET_NPZ,
                 init=lambda wildcards: init_model(wildcards.run),
             output:
                 **{k: run_file(v) for k, v in TRAIN_OUTPUTS.items()},
@@ -53,7 +54,7 @@ else:
             name:
                 f"train_packed_{_i}"
             input:
-                dataset=rules.prepare_data.output.dataset,
+                dataset=DATASET_NPZ,
                 init=lambda wildcards: [init_model(r.id) for r in CONFIG_RUNS[wildcards.config_id] if init_model(r.id)],
             output:
                 **{k: [f"{ROOT}/runs/{{config_id}}-s{s}/{v}" for s in _seeds] for k, v in TRAIN_OUTPUTS.items()},
@@ -74,25 +75,6 @@ else:
                 TORCH_ENV
             script:
                 "../scripts/train.py"
-
-
-rule predict:
-    input:
-        dataset=rules.prepare_data.output.dataset,
-        model=run_file("model.pt"),
-    output:
-        predictions=run_file("predictions.npz"),
-    log:
-        f"{ROOT}/logs/predict/{{run}}.log",
-    threads: 4 if USE_GPU else 1
-    resources:
-        gpu=1 if USE_GPU else 0,
-        mem_mb=8000 if USE_GPU else 2000,
-        runtime=20,
-    conda:
-        TORCH_ENV
-    script:
-        "../scripts/predict.py"
 
 
 rule environment:

@@ -1,5 +1,5 @@
 """Train one run, or the packed seeds of one configuration (resuming from their state files), and
-write each run's checkpoint, log and record."""
+write each run's checkpoint, log, test-set predictions and record."""
 
 import torch
 from _helpers import job
@@ -27,6 +27,7 @@ with job(snakemake):
         log_paths=outputs["log_csv"],
         state_paths=[f"results/{config['name']}/state/{i}.pt" for i in ids],
         curve_paths=outputs.get("curve"),
+        prediction_paths=outputs["predictions"],
         init_paths=[snakemake.input.init] if isinstance(snakemake.input.init, str) else list(snakemake.input.init),
     )
     for run, result, record in zip(runs, results, outputs["record"]):

@@ -371,13 +371,14 @@ def write_log_csv(path: str | Path, log: list[dict]) -> None:
 def run_to_completion(
     runs: list[Run], ds: Dataset, recipe: Recipe, settings: EngineSettings, device,
     checkpoint_paths: list, log_paths: list, state_paths: list, curve_paths: list | None = None,
-    init_paths: list | None = None,
+    init_paths: list | None = None, prediction_paths: list | None = None,
 ) -> list[TrainResult]:
-    """Train (or resume) `runs`, write each checkpoint, log (and curve), then drop the resume
-    states unless kept. `init_paths` are the checkpoints a recipe with `init_from` starts from."""
+    """Train (or resume) `runs`, write each checkpoint, log, test-set predictions (and curve), then
+    drop the resume states unless kept. `init_paths` are the checkpoints a recipe with
+    `init_from` starts from."""
     import pandas as pd
 
-    from ..io import write_csv
+    from ..io import save_predictions, write_csv
     from .checkpoint import load_checkpoint, save_checkpoint
 
     init_states = [load_checkpoint(p, device)[1]["model"] for p in init_paths] if init_paths else None
@@ -389,6 +390,13 @@ def run_to_completion(
         write_log_csv(log, result.log)
     for result, path in zip(results, curve_paths or []):
         write_csv(path, pd.DataFrame(result.curve, columns=CURVE_COLUMNS))
+    if prediction_paths:
+        test_x = torch.as_tensor(ds.test_x, device=device)
+        mean, std = (torch.tensor(data[k], dtype=torch.float32, device=device) for k in ("mean", "std"))
+        for run, result, path in zip(runs, results, prediction_paths):
+            probs = predict_probs(result.model, test_x, mean, std).cpu().numpy()
+            save_predictions(path, probs, ds.test_y)
+            print(f"{run.id}: top-1 {(probs.argmax(1) == ds.test_y).mean():.4f}", file=sys.stderr)
     if not settings.keep_resume_state:
         for path in state_paths:
             Path(path).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ rule analyse_precision:
     input:
         predictions=runs_files([r for _, r in PP_RUNS], "predictions.npz"),
         records=runs_files([r for _, r in PP_RUNS], "run.json"),
-        dataset=rules.prepare_data.output.dataset,
+        dataset=DATASET_NPZ,
         law=PP_LAW,
     output:
         numbers=study_numbers("precision"),

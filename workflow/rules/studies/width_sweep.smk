@@ -1,6 +1,6 @@
-# The width sweep's analyses: its runs' predictions → runs, per-class and reliability tables,
-# error-set overlap, the original's released runs through the same code, then every table and
-# the study's numbers.
+# The width sweep's analyses: its runs' predictions → runs, per-class, reliability and error-set
+# overlap tables (one pass over the predictions), the original's released runs through the same
+# code, then every table and the study's numbers.
 
 WIDTH_SWEEP_RUNS = studies.get("width_sweep").runs(config)
 
@@ -9,11 +9,12 @@ rule aggregate:
     input:
         predictions=runs_files(WIDTH_SWEEP_RUNS, "predictions.npz"),
         records=runs_files(WIDTH_SWEEP_RUNS, "run.json"),
-        dataset=rules.prepare_data.output.dataset,
+        dataset=DATASET_NPZ,
     output:
         runs=table("runs"),
         per_class=table("per_class"),
         reliability=table("reliability"),
+        jaccard=table("jaccard"),
     params:
         ece_bins=config["analysis"]["ece_bins"],
     log:
@@ -24,22 +25,6 @@ rule aggregate:
         ANALYSIS_ENV
     script:
         "../../scripts/aggregate.py"
-
-
-rule jaccard:
-    input:
-        predictions=runs_files(WIDTH_SWEEP_RUNS, "predictions.npz"),
-        records=runs_files(WIDTH_SWEEP_RUNS, "run.json"),
-    output:
-        jaccard=table("jaccard"),
-    log:
-        f"{ROOT}/logs/jaccard.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
-    script:
-        "../../scripts/jaccard.py"
 
 
 rule reference:
@@ -65,7 +50,7 @@ rule analyse_width_sweep:
     input:
         runs=rules.aggregate.output.runs,
         per_class=rules.aggregate.output.per_class,
-        jaccard=rules.jaccard.output.jaccard,
+        jaccard=rules.aggregate.output.jaccard,
         reference=rules.reference.output.numbers if REFERENCE else [],
         reference_summary=rules.reference.output.summary if REFERENCE else [],
     output:
