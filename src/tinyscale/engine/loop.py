@@ -82,6 +82,25 @@ def build_member(run: Run, num_classes: int, in_channels: int, recipe: Recipe, d
     return model
 
 
+@torch.no_grad()
+def prime_quantisers(model: torch.nn.Module, x: torch.Tensor) -> None:
+    """Initialise a model's LSQ step sizes from the batch its first training step will see, and
+    leave everything else as it was (BatchNorm statistics are put back).
+
+    A single run initialises them in its first forward; a vmapped forward cannot (each model
+    would need its own data-dependent branch), so packed runs do it here, before stacking, from
+    the same batch: the steps start where the single run's start.
+    """
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    saved = {m: [b.clone() for b in m.buffers()] for m in model.modules() if isinstance(m, _BatchNorm)}
+    model.train()
+    model(x)
+    for m, buffers in saved.items():
+        for b, old in zip(m.buffers(), buffers):
+            b.copy_(old)
+
+
 class Single:
     """One run as a plain module: the K = 1 case."""
 
@@ -129,14 +148,13 @@ class Packed:
     """K runs of one configuration stacked into one vmapped model: the K > 1 case."""
 
     def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype,
-                 compile_cache=None, init_states=None):
-        if recipe.quantised:
-            # LSQ sets its activation steps from the first batch it sees, data-dependently; a
-            # vmapped forward cannot branch per model, so quantised recipes train one run per job.
-            raise ValueError(f"recipe {recipe.name} quantises: train its runs one per job (train.pack_seeds: false)")
+                 compile_cache=None, init_states=None, first_batches=None):
         init_states = init_states or [None] * len(runs)
         # Each seed's own initialisation (or starting weights), exactly as a single run.
         models = [build_member(r, num_classes, in_channels, recipe, device, dtype, s) for r, s in zip(runs, init_states)]
+        if recipe.quantised:
+            for model, x in zip(models, first_batches):
+                prime_quantisers(model, x)
         self.packed = PackedModels(models)
         self.opt = make_optimizer(self.packed.params.values(), recipe)
         self.dropout_gens = [dropout_generator(r.seed, device) for r in runs]
@@ -251,8 +269,16 @@ def train(
     K = len(runs)
     if recipe.init_from and (init_states is None or len(init_states) != K):
         raise ValueError(f"recipe {recipe.name} starts from the '{recipe.init_from}' runs' weights: pass init_states")
-    members = (Single if K == 1 else Packed)(runs, ds.num_classes, ds.in_channels, recipe, device, dtype,
-                                             settings.compile_cache, init_states)
+    train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
+    n, _, h, w = train_x.shape
+    if K == 1:
+        members = Single(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache, init_states)
+    else:  # quantised packed runs set their step sizes from the batch each model sees first
+        first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
+        batches = [augment(train_x[d.order[: recipe.batch_size]], d, d.order[: recipe.batch_size], recipe.augment,
+                           mean, std).to(dtype) for d in first] if recipe.quantised else None
+        members = Packed(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache,
+                         init_states, batches)
     label = runs[0].id if K == 1 else f"{runs[0].config_id} ×{K}"
     run_meta, recipe_meta = [r.as_dict() for r in runs], recipe.as_dict()
 
@@ -273,8 +299,6 @@ def train(
         resumed_from = {"epoch": epoch, "step": step}
         progress(f"[{label}] resuming from epoch {epoch} step {step} ({', '.join(map(str, paths))})")
 
-    train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
-    n, _, h, w = train_x.shape
     n_steps = recipe.steps_per_epoch(n)
     if n_steps == 0:
         raise ValueError(f"batch_size {recipe.batch_size} exceeds the {n} training images with drop_last")
