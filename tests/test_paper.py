@@ -92,3 +92,14 @@ def test_compile_pdf_and_clear_latex_error(tmp_path):
     tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
     with pytest.raises(RuntimeError, match="Undefined control sequence"):
         compile_pdf(tex, tmp_path / "bad.pdf")
+
+
+def test_appendix_says_when_runs_were_trained_by_different_code_versions():
+    runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4]}, seeds=[0, 1])
+    _, ctx = _context(runs, per_class)
+    ctx["figures"] = {k: "f.pdf" for k in ["error_vs_params", "local_exponents", "jaccard", "class_heatmap",
+                                           "specialisation", "ece", "reliability"]}
+    assert "different code versions" not in render(TEMPLATES, "paper.tex.j2", ctx)
+    ctx["env"] = {**ENV, "code_version": ["0.1.0+abc1234", "0.1.0+def5678"]}
+    tex = render(TEMPLATES, "paper.tex.j2", ctx)
+    assert "trained by 2 different code versions" in " ".join(tex.split())

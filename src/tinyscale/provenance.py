@@ -12,8 +12,9 @@ from . import __version__
 
 
 def code_version() -> str:
-    """`git describe` of the checkout the library runs from (with -dirty), else the package version."""
-    root = Path(__file__).resolve().parents[2]
+    """`git describe` of the checkout the library runs from (with -dirty), else the package version
+    (an installed package has no checkout around it)."""
+    root = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "describe", "--always", "--dirty", "--tags"],
