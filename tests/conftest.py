@@ -120,3 +120,19 @@ def snakemake(project, *args, config="tiny.yaml", check=True, cores=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
+
+
+def compile_section(tmp_path, abstract: str, section: str) -> str:
+    """Compile a study's abstract and section alone, with the paper's preamble and bibliography;
+    returns LaTeX's log (for undefined citations and references)."""
+    from tinyscale.paper.latex import compile_pdf
+    from tinyscale.paper.render import TEMPLATES
+
+    preamble = TEMPLATES.joinpath("paper.tex.j2").read_text().split("\\title")[0].split("\n", 1)[1]
+    preamble = preamble.replace("\\graphicspath{{../figures/}}", "")
+    (tmp_path / "doc.tex").write_text(preamble + "\\begin{document}\n\\begin{abstract}\n" + abstract
+                                      + "\\end{abstract}\n" + section
+                                      + "\\bibliographystyle{plainnat}\n\\bibliography{references}\n\\end{document}\n")
+    shutil.copy(TEMPLATES.parent / "references.bib", tmp_path / "references.bib")
+    compile_pdf(tmp_path / "doc.tex", tmp_path / "doc.pdf", tmp_path / "latex.log")
+    return (tmp_path / "build" / "doc.log").read_text(errors="replace")

@@ -22,6 +22,8 @@ from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.render import TEMPLATES, paper_context, render
 from tinyscale.studies.precision import STUDY
 
+from conftest import compile_section
+
 RULE = {"reference_bits": 2, "compared_bits": [32, 8], "tie_bits": [4], "fail_bits": [4, 8], "level": 0.95}
 COEF, ALPHA = 5.0, 0.3
 SEEDS = [0, 1, 2]
@@ -227,20 +229,11 @@ def test_no_runs_renders_the_reason(tmp_path):
 
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdflatex") is None, reason="no TeX")
 def test_section_compiles_with_its_figures_and_citations(full, tmp_path):
-    from tinyscale.paper.latex import compile_pdf
-
     tables, n = full
     for name, f in FIGURES.items():
         save(plot(f.module, {t: tables[t] for t in f.tables}, f.params({})), tmp_path / f"{name}.pdf")
     section, abstract = render_both(n, tables)
-    preamble = TEMPLATES.joinpath("paper.tex.j2").read_text().split("\\title")[0].split("\n", 1)[1]
-    preamble = preamble.replace("\\graphicspath{{../figures/}}", "")
-    (tmp_path / "doc.tex").write_text(preamble + "\\begin{document}\n\\begin{abstract}\n" + abstract
-                                      + "\\end{abstract}\n" + section
-                                      + "\\bibliographystyle{plainnat}\n\\bibliography{references}\n\\end{document}\n")
-    shutil.copy(TEMPLATES.parent / "references.bib", tmp_path / "references.bib")
-    compile_pdf(tmp_path / "doc.tex", tmp_path / "doc.pdf", tmp_path / "latex.log")
-    log = (tmp_path / "build" / "doc.log").read_text(errors="replace")
+    log = compile_section(tmp_path, abstract, section)
     assert "Citation `precision2025tradeoff' undefined" not in log
     assert "Citation `esser2020lsq' undefined" not in log
     assert not re.search(r"Reference `(tab|fig):pp-[a-z-]*' .*undefined", log)

@@ -24,6 +24,8 @@ from tinyscale.paper.figures.st_collapse import exponent_text, size_label
 from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.render import TEMPLATES, paper_context, render
 
+from conftest import compile_section
+
 PRIMARY = "lr0.05-mse"
 ARMS = {  # arm: (lr, loss, label)
     "lr0.05-mse": (0.05, "mse", "lr 0.05, MSE"),
@@ -314,19 +316,10 @@ def test_a_primary_arm_without_a_common_threshold_reports_the_rest():
 
 @pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdflatex") is None, reason="no TeX")
 def test_section_compiles_with_its_figures_and_citation(full, tmp_path):
-    from tinyscale.paper.latex import compile_pdf
-
     tables, numbers = full
     for name in FIGURE_PARAMS:
         save(plot(f"tinyscale.paper.figures.{name}", tables, FIGURE_PARAMS[name]), tmp_path / f"{name}.pdf")
     section, abstract = render_both(numbers, tables)
-    preamble = TEMPLATES.joinpath("paper.tex.j2").read_text().split("\\title")[0].split("\n", 1)[1]
-    preamble = preamble.replace("\\graphicspath{{../figures/}}", "")
-    (tmp_path / "doc.tex").write_text(preamble + "\\begin{document}\n\\begin{abstract}\n" + abstract
-                                      + "\\end{abstract}\n" + section
-                                      + "\\bibliographystyle{plainnat}\n\\bibliography{references}\n\\end{document}\n")
-    shutil.copy(TEMPLATES.parent / "references.bib", tmp_path / "references.bib")
-    compile_pdf(tmp_path / "doc.tex", tmp_path / "doc.pdf", tmp_path / "latex.log")
-    log = (tmp_path / "build" / "doc.log").read_text(errors="replace")
+    log = compile_section(tmp_path, abstract, section)
     assert "Citation `boopathy2024unified' undefined" not in log
     assert not re.search(r"Reference `(tab|fig):st?-?[a-z-]*' .*undefined", log)

@@ -129,7 +129,7 @@ STUDY = register(Study(
     figures=(
         Figure("pp_storage", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "storage_bits"}),
         Figure("pp_macs", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "macs"}),
-        Figure("pp_kappa", FIG + "pp_kappa", ("pp_kappa",)),
+        Figure("pp_kappa", FIG + "pp_kappa", ("pp_kappa",), shared=(FIG + "pp_storage",)),
     ),
     paper_tables=("pp_budgets", "pp_differences", "pp_kappa"),
     abstract="precision/abstract.tex.j2",

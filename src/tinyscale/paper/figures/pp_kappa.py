@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .pp_storage import PRIMARY, arm_rows, as_bool, bits_label, bits_style, note
-from .style import COLUMN_WIDTH, plt
+from .pp_storage import PRIMARY, bits_label, bits_style
+from .style import COLUMN_WIDTH, arm_rows, as_bool, note, plt
 
 
 def budget_text(budget) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .style import COLUMN_WIDTH, plt
+from .style import COLUMN_WIDTH, arm_rows, as_bool, note, plt
 
 PRIMARY, SECONDARY = "a8", "ab"
 # One colour and marker per weight bit-width, the same in every precision figure.
@@ -15,26 +15,7 @@ OTHER_STYLE = ("0.4", "x")
 X_LABELS = {"storage_bits": "weight storage (bits)", "macs": "multiply-accumulates per image"}
 
 
-def arm_rows(frame: pd.DataFrame, arm: str) -> pd.DataFrame:
-    """The rows of one arm (none of an empty table or one without the column)."""
-    if "arm" not in frame.columns or frame.empty:
-        return frame.iloc[0:0]
-    return frame[frame["arm"].astype(str) == str(arm)]
 
-
-def as_bool(column: pd.Series) -> pd.Series:
-    """A flag column as read back from CSV (bool, or "True"/"False" strings and NaN when mixed)."""
-    if column.dtype == bool:
-        return column
-    return column.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
-
-
-def note(ax, text: str) -> None:
-    """An empty panel that says why it is empty."""
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35", wrap=True)
-    ax.grid(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def bits_style(bits) -> tuple[str, str]:

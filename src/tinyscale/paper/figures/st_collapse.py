@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
-from .st_common import arm_rows, exponent_text, note, size_colours, size_curves, size_label
-from .style import COLUMN_WIDTH, plt
+from .st_common import exponent_text, size_colours, size_curves, size_label
+from .style import COLUMN_WIDTH, arm_rows, note, plt
 
 
 def plot(tables: dict[str, pd.DataFrame], arm: str):

@@ -33,18 +33,6 @@ def size_colours(sizes) -> dict[float, tuple]:
     return {s: cmap(p) for s, p in zip(sizes, pos)}
 
 
-def arm_rows(frame: pd.DataFrame, arm: str) -> pd.DataFrame:
-    """The rows of one arm (all of an empty table or one without the column: none)."""
-    if "arm" not in frame.columns or frame.empty:
-        return frame.iloc[0:0]
-    return frame[frame["arm"].astype(str) == str(arm)]
-
-
-def as_bool(column: pd.Series) -> pd.Series:
-    """A boolean column as written to CSV and read back (bool, or "True"/"False" strings when mixed)."""
-    if column.dtype == bool:
-        return column
-    return column.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
 
 
 def exponent_text(k: float) -> str:
@@ -54,13 +42,6 @@ def exponent_text(k: float) -> str:
         return f"{f.numerator}/{f.denominator}"
     return f"{k:.3g}"
 
-
-def note(ax, text: str) -> None:
-    """An empty panel that says why it is empty."""
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35", wrap=True)
-    ax.grid(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def size_curves(curves: pd.DataFrame) -> dict[float, pd.DataFrame]:

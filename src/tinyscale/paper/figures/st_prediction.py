@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ...analysis.scale_time import predict_curve
-from .st_common import arm_rows, exponent_text, note, size_colours, size_curves, size_label
-from .style import COLUMN_WIDTH, plt
+from .st_common import exponent_text, size_colours, size_curves, size_label
+from .style import COLUMN_WIDTH, arm_rows, note, plt
 
 PER_ROW = 4
 

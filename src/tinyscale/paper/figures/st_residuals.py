@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .st_common import arm_rows, as_bool, exponent_text, note, size_colours, size_label
-from .style import COLUMN_WIDTH, plt
+from .st_common import exponent_text, size_colours, size_label
+from .style import COLUMN_WIDTH, arm_rows, as_bool, note, plt
 
 
 def shift_exponent(res: pd.DataFrame) -> float | None:

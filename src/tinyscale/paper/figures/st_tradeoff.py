@@ -7,8 +7,8 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
-from .st_common import arm_rows, as_bool, exponent_text, note
-from .style import COLUMN_WIDTH, plt
+from .st_common import exponent_text
+from .style import COLUMN_WIDTH, arm_rows, as_bool, note, plt
 
 EPS_CMAP = "plasma"  # sequential over ε; a different map from the sizes' so the two never read alike
 

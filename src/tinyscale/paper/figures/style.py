@@ -37,6 +37,28 @@ def present(frame: pd.DataFrame, column: str = "arch") -> list[str]:
     return [name for name in families.FAMILIES if name in have]
 
 
+def arm_rows(frame: pd.DataFrame, arm: str) -> pd.DataFrame:
+    """The rows of one arm of a study (none of an empty table or one without the column)."""
+    if "arm" not in frame.columns or frame.empty:
+        return frame.iloc[0:0]
+    return frame[frame["arm"].astype(str) == str(arm)]
+
+
+def as_bool(column: pd.Series) -> pd.Series:
+    """A flag column as read back from CSV (bool, or "True"/"False" strings when mixed)."""
+    if column.dtype == bool:
+        return column
+    return column.map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+
+
+def note(ax, text: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="0.35", wrap=True)
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def save(fig, path: str | Path) -> None:
     """Write a PDF without a creation date, so the same data gives the same bytes."""
     with atomic_path(path) as tmp:
