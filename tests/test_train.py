@@ -8,7 +8,8 @@ from tinyscale.config import defaults
 from tinyscale.datasets import Dataset
 from tinyscale.engine.augment import AugmentConfig
 from tinyscale.engine.checkpoint import StateMismatch
-from tinyscale.engine.loop import make_optimizer, train
+from tinyscale.engine.loop import train
+from tinyscale.engine.members import make_optimizer
 from tinyscale.engine.recipes import EngineSettings, Recipe, cosine_recipe
 from tinyscale.engine.signals import Interrupted
 from tinyscale.runs import Run
@@ -199,7 +200,7 @@ CONST = dataclasses.replace(CFG, name="st", schedule="constant", loss="mse", lr=
 def test_constant_schedule_and_mse_on_one_hot_targets():
     import torch.nn.functional as F
 
-    from tinyscale.engine.loop import loss_of
+    from tinyscale.engine.members import loss_of
 
     assert [CONST.lr_at(e) for e in (0, 1, 2)] == [0.1, 0.1, 0.1]
     logits, y = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.0]]), torch.tensor([0, 2])
