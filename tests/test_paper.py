@@ -103,3 +103,20 @@ def test_appendix_says_when_runs_were_trained_by_different_code_versions():
     ctx["env"] = {**ENV, "code_version": ["0.1.0+abc1234", "0.1.0+def5678"]}
     tex = render(TEMPLATES, "paper.tex.j2", ctx)
     assert "trained by 2 different code versions" in " ".join(tex.split())
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    """Written files are readable by the user's group on a shared file system (mkstemp's 0600 is not kept)."""
+    import os
+
+    from tinyscale.io import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        os.umask(0o077)
+        write_text(tmp_path / "b.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o600

@@ -148,6 +148,12 @@ def test_scripts_run_outside_snakemake(project):
     assert pdf.stat().st_size > 1000
 
 
+def test_a_deleted_checkpoint_is_rebuilt(project):
+    (project / "results/tiny/runs/scalecnn-c3-cosine-s0/model.pt").unlink()
+    assert planned_jobs(project)["train"] == 1
+    snakemake(project)
+    assert planned_jobs(project) == {}  # the retrained run is bit-identical: its tables did not change
+
 def test_figures_are_byte_stable(project):
     fig = project / "results/tiny/figures/error_vs_params.pdf"
     before = fig.read_bytes()
