@@ -36,10 +36,12 @@ class Run:
         return {"run_id": self.id, "arch": self.family, "width": self.width, "recipe": self.recipe, "seed": self.seed}
 
 
-def run_id_pattern() -> str:
-    """A regex for run ids of the registered families (Snakemake's wildcard constraint)."""
+def run_id_pattern(recipes=None) -> str:
+    """A regex for run ids of the registered families (Snakemake's wildcard constraint); with
+    `recipes`, only of runs under one of those recipes (each train rule takes its own)."""
     names = "|".join(sorted(families.FAMILIES))
-    return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}-s[0-9]+"
+    recipe = RECIPE_NAME if recipes is None else "(?:" + ("|".join(re.escape(r) for r in recipes) or "(?!)") + ")"
+    return rf"(?:{names})-[a-z][0-9.]+-{recipe}-s[0-9]+"
 
 
 def config_id_pattern() -> str:

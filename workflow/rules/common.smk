@@ -1,11 +1,11 @@
 # The run table, the recipes and every path, computed once from the config.
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
 
 from tinyscale import datasets, studies
-from tinyscale.families import FAMILIES
 from tinyscale.config import science
 from tinyscale.runs import config_id_pattern, run_id_pattern, runtime_minutes
 
@@ -23,7 +23,7 @@ PAPER_PDF = f"{ROOT}/paper/paper.pdf"
 DATASET_NPZ = f"{ROOT}/data/dataset.npz"
 DATASET = datasets.get(config["data"]["dataset"])
 DATA_DIR = config["data"]["dir"]
-# Declare a GPU per training/prediction job only when training runs on CUDA.
+# Declare a GPU per training job only when training runs on CUDA.
 USE_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
 # Conda environments per family of rules (--sdm conda), by absolute path, as rules live at several depths.
 TORCH_ENV = str(TINYSCALE_DIR / "envs" / "torch.yaml")
@@ -92,10 +92,4 @@ def init_model(run_id):
     run, recipe = RUN_BY_ID[run_id], recipe_of(run_id)
     if not recipe.init_from:
         return []
-    return f"{ROOT}/runs/{run.config_id.rsplit('-', 1)[0]}-{recipe.init_from}-s{run.seed}/model.pt"
-
-
-def runs_pattern(recipes):
-    """Run ids whose recipe is one of `recipes`: each train rule takes exactly its own."""
-    names = "|".join(re.escape(r) for r in recipes) or "(?!)"
-    return rf"(?:{'|'.join(sorted(FAMILIES))})-[a-z][0-9.]+-(?:{names})-s[0-9]+"
+    return runs_files([dataclasses.replace(run, recipe=recipe.init_from)], "model.pt")[0]

@@ -27,8 +27,9 @@ if not config["train"]["pack_seeds"]:
                 **({"curve": run_file("curve.csv")} if _curve else {}),
             params:
                 recipe=lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe],
+                states=lambda wildcards: [state_file(wildcards.run)],
             wildcard_constraints:
-                run=runs_pattern(_recipes),
+                run=run_id_pattern(_recipes),
             log:
                 f"{ROOT}/logs/train/{{run}}.log",
             threads: 4 if USE_GPU else 1
@@ -62,6 +63,7 @@ else:
             params:
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
+                states=lambda wildcards: [state_file(r.id) for r in CONFIG_RUNS[wildcards.config_id]],
             wildcard_constraints:
                 config_id="|".join(re.escape(c) for c in _cids),
             log:
