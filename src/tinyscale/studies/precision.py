@@ -5,6 +5,7 @@ fine-tunes the fp32 run of its width and seed (the paper's recipe) for the same 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -86,7 +87,6 @@ def plan(config: dict) -> tuple[Model, ...]:
 
 def recipes(config: dict) -> dict:
     from ..engine.recipes import cosine_recipe
-    import dataclasses
 
     s, base = _settings(config), cosine_recipe(config)
     out = {base.name: base}

@@ -58,7 +58,7 @@ def _recipe(config: dict, lr: float, loss: str, epochs: int):
     )
 
 
-def _plan(config: dict) -> list[tuple]:
+def plan(config: dict) -> list[tuple]:
     """(width, lr, loss, epochs) of every configuration the study trains."""
     st = _settings(config)
     caps = {w: epochs_for(config, w) for w in st["widths"]}
@@ -67,7 +67,7 @@ def _plan(config: dict) -> list[tuple]:
 
 def recipes(config: dict) -> dict:
     out = {}
-    for _, lr, loss, epochs in _plan(config):
+    for _, lr, loss, epochs in plan(config):
         r = _recipe(config, lr, loss, epochs)
         out[r.name] = r
     return out
@@ -79,7 +79,7 @@ def runs(config: dict):
     st = _settings(config)
     fam = families.get(st["family"])
     return [Run(fam.name, fam.cast_width(w), recipe_name(lr, loss, e), int(s))
-            for w, lr, loss, e in _plan(config) for s in st["seeds"]]
+            for w, lr, loss, e in plan(config) for s in st["seeds"]]
 
 
 def primary_arm(config: dict) -> str:

@@ -9,7 +9,7 @@ ST_SETTINGS = config["studies"]["scale_time"]
 # recipe name → its arm (one learning rate and loss)
 ST_ARMS = {
     _st.recipe_name(lr, loss, e): {"arm": _st.arm_name(lr, loss), "lr": lr, "loss": loss}
-    for _w, lr, loss, e in _st._plan(config)
+    for _w, lr, loss, e in _st.plan(config)
 }
 
 
