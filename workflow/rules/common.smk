@@ -21,6 +21,8 @@ PAPER_PDF = f"{ROOT}/paper/paper.pdf"
 # reference makes Snakemake 9.27 (Rule.expand_input) hash each whole list once per input file,
 # N² work for N runs.
 DATASET_NPZ = f"{ROOT}/data/dataset.npz"
+# Resume states live outside the declared outputs, so a failed job's cleanup keeps them.
+STATE_DIR = f"{ROOT}/state"
 DATASET = datasets.get(config["data"]["dataset"])
 DATA_DIR = config["data"]["dir"]
 # Declare a GPU per training job only when training runs on CUDA.
@@ -51,11 +53,6 @@ def table(name):
 
 def study_numbers(study):
     return f"{ROOT}/numbers/{study}.json"
-
-
-def state_file(run_id):
-    """Resume state: outside the declared outputs, so a failed job's cleanup keeps it."""
-    return f"{ROOT}/state/{run_id}.pt"
 
 
 def train_runtime(wildcards, attempt):

@@ -21,13 +21,16 @@ if not config["train"]["pack_seeds"]:
                 "train_curve" if _curve else "train"
             input:
                 dataset=DATASET_NPZ,
-                init=lambda wildcards: init_model(wildcards.run),
+                # an input function costs every job of the rule: only where a recipe starts from weights
+                init=(lambda wildcards: init_model(wildcards.run)) if any(RECIPES[r].init_from for r in _recipes) else [],
             output:
                 **{k: run_file(v) for k, v in TRAIN_OUTPUTS.items()},
                 **({"curve": run_file("curve.csv")} if _curve else {}),
             params:
-                recipe=lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe],
-                states=lambda wildcards: [state_file(wildcards.run)],
+                # a plain value where the rule has one recipe: a function would cost every job
+                recipe=RECIPE_PARAMS[_recipes[0]] if len(_recipes) == 1
+                else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe]),
+                state_dir=STATE_DIR,
             wildcard_constraints:
                 run=run_id_pattern(_recipes),
             log:
@@ -63,7 +66,7 @@ else:
             params:
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
-                states=lambda wildcards: [state_file(r.id) for r in CONFIG_RUNS[wildcards.config_id]],
+                state_dir=STATE_DIR,
             wildcard_constraints:
                 config_id="|".join(re.escape(c) for c in _cids),
             log:

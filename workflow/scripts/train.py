@@ -25,7 +25,7 @@ with job(snakemake):
         resolve_device(config["device"], config["jobs_per_gpu"]),
         checkpoint_paths=outputs["model"],
         log_paths=outputs["log_csv"],
-        state_paths=snakemake.params.states,
+        state_paths=[f"{snakemake.params.state_dir}/{i}.pt" for i in ids],
         curve_paths=outputs.get("curve"),
         prediction_paths=outputs["predictions"],
         init_paths=[snakemake.input.init] if isinstance(snakemake.input.init, str) else list(snakemake.input.init),
