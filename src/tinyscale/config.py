@@ -118,18 +118,20 @@ def load_config(path: str | Path) -> dict:
     return validate_config(config)
 
 
-def science(section: dict, key_path: tuple[str, ...] = ()) -> dict:
-    """`section` of a validated config without the keys the schema marks operational."""
+def _node(key_path) -> dict:
+    """The schema of one section, e.g. ('train',)."""
     node = schema()
     for key in key_path:
         node = node["properties"][key]
-    props = node.get("properties", {})
+    return node
+
+
+def science(section: dict, key_path: tuple[str, ...] = ()) -> dict:
+    """`section` of a validated config without the keys the schema marks operational."""
+    props = _node(key_path).get("properties", {})
     return {k: v for k, v in section.items() if not props.get(k, {}).get("operational")}
 
 
 def defaults(*key_path: str) -> dict:
     """The schema's defaults of one section, e.g. defaults('train'): for tests and notebooks."""
-    node = schema()
-    for key in key_path:
-        node = node["properties"][key]
-    return {k: copy.deepcopy(v["default"]) for k, v in node["properties"].items() if "default" in v}
+    return {k: copy.deepcopy(v["default"]) for k, v in _node(key_path)["properties"].items() if "default" in v}

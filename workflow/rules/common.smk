@@ -80,13 +80,10 @@ def _reference_path():
 REFERENCE = _reference_path()
 
 
-def recipe_of(run_id):
-    return RECIPES[RUN_BY_ID[run_id].recipe]
-
-
 def init_model(run_id):
     """The checkpoint a run starts from: the same family, width and seed under `init_from`."""
-    run, recipe = RUN_BY_ID[run_id], recipe_of(run_id)
+    run = RUN_BY_ID[run_id]
+    recipe = RECIPES[run.recipe]
     if not recipe.init_from:
         return []
     return runs_files([dataclasses.replace(run, recipe=recipe.init_from)], "model.pt")[0]

@@ -1,8 +1,8 @@
 # Training, one job per run, which also writes the run's test-set predictions (a separate
 # prediction job per run would double the jobs, and planning cost grows with jobs); with
-# train.pack_seeds one job per configuration (family, width, recipe) trains all its seeds. Only settings that can change a run's
-# weights are params (the recipe); intervals, device and caches reach the script through the
-# config, so changing them retrains nothing. A recipe that logs a learning curve writes
+# train.pack_seeds one job per configuration (family, width, recipe) trains all its seeds.
+# Only settings that can change a run's weights are params (the recipe); intervals, device and
+# caches reach the script through the config, so changing them retrains nothing. A recipe that logs a learning curve writes
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 

@@ -12,10 +12,13 @@ from tinyscale.studies.precision import model_costs
 
 with job(snakemake):
     s, ds = snakemake.params.settings, load_dataset(snakemake.input.dataset)
-    rows = []
+    rows, costs_of = [], {}  # a model's costs are the same for every seed: computed once
     for model, pred_path, rec_path in zip(snakemake.params.models, snakemake.input.predictions, snakemake.input.records):
         pred, record = load_predictions(pred_path), read_json(rec_path)
-        costs = model_costs(s["family"], model["width"], ds.num_classes, ds.train_x.shape[1:], model["act_bits"])
+        key = (model["width"], model["act_bits"])
+        if key not in costs_of:
+            costs_of[key] = model_costs(s["family"], model["width"], ds.num_classes, ds.train_x.shape[1:], model["act_bits"])
+        costs = costs_of[key]
         for arm in model["arms"]:
             rows.append({"budget": model["budget"], "budget_bits": model["budget_bits"], "bits": model["bits"],
                          "act_bits": model["act_bits"], "arm": arm, "width": model["width"], "seed": record["seed"],
@@ -27,7 +30,7 @@ with job(snakemake):
     tables, numbers = analyse_precision(runs, coef, alpha, s["rule"])
     write_csv(snakemake.output.runs, runs)
     for name in ("budgets", "differences", "winners", "kappa", "kappa_check"):
-        write_csv(snakemake.output[name], tables[name] if tables.get(name) is not None else pd.DataFrame())
+        write_csv(snakemake.output[name], tables[name])
     fam = families.get(s["family"])
     write_json(snakemake.output.numbers, {
         **numbers, "family": s["family"], "family_label": fam.label, "seeds": s["seeds"], "act_bits": s["act_bits"],

@@ -16,7 +16,8 @@ with job(snakemake):
     config = snakemake.config
     ids = snakemake.params.get("runs") or [snakemake.wildcards.run]
     runs = [parse_run_id(i) for i in ids]
-    outputs = {k: [v] if isinstance(v, str) else list(v) for k, v in snakemake.output.items()}  # one path per run
+    paths = lambda v: [v] if isinstance(v, str) else list(v)  # noqa: E731  (one path per run, or none)
+    outputs = {k: paths(v) for k, v in snakemake.output.items()}
     results = run_to_completion(
         runs,
         load_dataset(snakemake.input.dataset),
@@ -28,7 +29,7 @@ with job(snakemake):
         state_paths=[f"{snakemake.params.state_dir}/{i}.pt" for i in ids],
         curve_paths=outputs.get("curve"),
         prediction_paths=outputs["predictions"],
-        init_paths=[snakemake.input.init] if isinstance(snakemake.input.init, str) else list(snakemake.input.init),
+        init_paths=paths(snakemake.input.init),
     )
     for run, result, record in zip(runs, results, outputs["record"]):
         write_json(record, {**run.as_dict(), **result.provenance})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from .members import loss_of
+from .predict import eval_logits
 from .recipes import Recipe
 
 
@@ -22,17 +23,10 @@ def is_curve_step(step: int) -> bool:
     return step & (step - 1) == 0
 
 
-@torch.no_grad()
 def error_and_loss(model, x_uint8, y, mean, std, recipe: Recipe, batch_size: int = 1000) -> tuple[float, float]:
     """Error rate and mean loss of `model` in eval mode on (x, y)."""
-    from .augment import normalize
-
-    was_training = model.training
-    model.eval()
     wrong, loss = 0, 0.0
-    for i in range(0, len(x_uint8), batch_size):
-        logits = model(normalize(x_uint8[i : i + batch_size], mean, std)).float()
+    for i, logits in zip(range(0, len(y), batch_size), eval_logits(model, x_uint8, mean, std, batch_size)):
         wrong += (logits.argmax(1) != y[i : i + batch_size]).sum().item()
         loss += loss_of(logits, y[i : i + batch_size], recipe, reduction="none").sum().item()
-    model.train(was_training)
     return wrong / len(y), loss / len(y)

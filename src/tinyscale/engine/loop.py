@@ -22,10 +22,10 @@ from .. import provenance
 from ..datasets import Dataset
 from ..families import count_params
 from ..runs import Run
-from .augment import augment, draw_epoch, epoch_generator
+from .augment import draw_epoch, epoch_generator
 from .checkpoint import load_state, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
-from .members import Packed, Single
+from .members import Packed, Single, batch
 from .predict import predict_probs
 from .recipes import EngineSettings, Recipe
 from .signals import Interrupted, StopFlag
@@ -93,8 +93,7 @@ def train(
         members = Single(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache, init_states)
     else:  # quantised packed runs set their step sizes from the batch each model sees first
         first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
-        batches = [augment(train_x[d.order[: recipe.batch_size]], d, d.order[: recipe.batch_size], recipe.augment,
-                           mean, std).to(dtype) for d in first] if recipe.quantised else None
+        batches = [batch(train_x, d, 0, recipe, (mean, std), dtype)[0] for d in first] if recipe.quantised else None
         members = Packed(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache,
                          init_states, batches)
     label = runs[0].id if K == 1 else f"{runs[0].config_id} ×{K}"
@@ -134,9 +133,9 @@ def train(
                           "test_loss": test_loss, "train_error": train_err, "train_loss": train_loss})
 
     def save_states(loss_acc) -> None:
-        for k, (path, run) in enumerate(zip(paths, runs)):
+        for k, (path, weights) in enumerate(zip(paths, members.get_states())):
             save_state(path, {
-                **members.get_state(k), "dropout_rng": members.dropout_gens[k].get_state(),
+                **weights, "dropout_rng": members.dropout_gens[k].get_state(),
                 "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
                 "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k],
             })

@@ -38,6 +38,12 @@ def loss_of(logits: torch.Tensor, y: torch.Tensor, recipe: Recipe, reduction: st
     raise ValueError(f"recipe {recipe.name}: unknown loss {recipe.loss!r}")
 
 
+def batch(train_x, draws, step: int, recipe: Recipe, aug_stats, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(augmented images, indices) of batch `step` of one run's epoch draws."""
+    idx = draws.order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+    return augment(train_x[idx], draws, idx, recipe.augment, *aug_stats).to(dtype), idx
+
+
 def build_member(run: Run, num_classes: int, in_channels: int, recipe: Recipe, device, dtype, init_state=None):
     """One run's model as training starts: from its seed, or from another run's final weights,
     with LSQ quantisers when the recipe quantises."""
@@ -85,9 +91,7 @@ class Single:
     def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
         """One SGD step on batch `step` of the epoch's draws; the loss (on device, no sync) as a 1-vector."""
         (d,) = draws
-        mean, std = aug_stats
-        idx = d.order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
-        x = augment(train_x[idx], d, idx, recipe.augment, mean, std).to(dtype)
+        x, idx = batch(train_x, d, step, recipe, aug_stats, dtype)
         masks = dropout_masks(self.model, len(idx), self.dropout_gens[0])
         set_dropout_masks(self.model, {k: m.to(dtype) for k, m in masks.items()})
         loss = loss_of(self.forward(x), train_y[idx], recipe)
@@ -102,10 +106,11 @@ class Single:
     def train_mode(self) -> None:
         self.model.train()
 
-    def get_state(self, k: int) -> dict:
+    def get_states(self) -> list[dict]:
+        """Each run's weights and SGD momentum by parameter name (the resume-state format)."""
         momentum = {name: self.opt.state[p]["momentum_buffer"] for name, p in self.model.named_parameters()
                     if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
-        return {"model": self.model.state_dict(), "momentum": momentum}
+        return [{"model": self.model.state_dict(), "momentum": momentum}]
 
     def set_state(self, k: int, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -131,11 +136,8 @@ class Packed:
 
     def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
         """One SGD step of every packed model on its own batch; the K losses (on device)."""
-        mean, std = aug_stats
-        b = recipe.batch_size
-        idx = [d.order[step * b : (step + 1) * b] for d in draws]
-        x = torch.stack([augment(train_x[i], d, i, recipe.augment, mean, std).to(dtype) for i, d in zip(idx, draws)])
-        y = torch.stack([train_y[i] for i in idx])
+        xs, idx = zip(*(batch(train_x, d, step, recipe, aug_stats, dtype) for d in draws))
+        x, y = torch.stack(xs), torch.stack([train_y[i] for i in idx])
         masks = [dropout_masks(self.packed.models[0], len(idx[0]), g) for g in self.dropout_gens]
         stacked = {name: torch.stack([m[name] for m in masks]).to(dtype) for name in masks[0]}
         logits = self.packed(x, stacked)
@@ -152,11 +154,12 @@ class Packed:
     def train_mode(self) -> None:
         self.packed.train()
 
-    def get_state(self, k: int) -> dict:
-        model = self.packed.unstack()[k]
-        momentum = {name: self.opt.state[p]["momentum_buffer"][k] for name, p in self.packed.params.items()
-                    if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
-        return {"model": model.state_dict(), "momentum": momentum}
+    def get_states(self) -> list[dict]:
+        """Each run's weights and SGD momentum by parameter name, from one unstack."""
+        buffers = {name: self.opt.state[p]["momentum_buffer"] for name, p in self.packed.params.items()
+                   if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
+        return [{"model": model.state_dict(), "momentum": {name: buf[k] for name, buf in buffers.items()}}
+                for k, model in enumerate(self.packed.unstack())]
 
     def set_state(self, k: int, state: dict) -> None:
         self.packed.models[k].load_state_dict(state["model"])

@@ -8,13 +8,15 @@ from .augment import normalize
 
 
 @torch.no_grad()
-def predict_probs(model, x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Softmax probabilities (float32, N×K) in eval mode; `x_uint8` already on the model's device."""
+def eval_logits(model, x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, batch_size: int = 1000) -> list[torch.Tensor]:
+    """float32 logits in eval mode, one tensor per batch; `x_uint8` already on the model's device."""
     was_training = model.training
     model.eval()
-    out = [
-        torch.softmax(model(normalize(x_uint8[i : i + batch_size], mean, std)).float(), dim=1)
-        for i in range(0, len(x_uint8), batch_size)
-    ]
+    out = [model(normalize(x_uint8[i : i + batch_size], mean, std)).float() for i in range(0, len(x_uint8), batch_size)]
     model.train(was_training)
-    return torch.cat(out)
+    return out
+
+
+def predict_probs(model, x_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Softmax probabilities (float32, N×K) in eval mode; `x_uint8` already on the model's device."""
+    return torch.cat([torch.softmax(logits, dim=1) for logits in eval_logits(model, x_uint8, mean, std, batch_size)])
