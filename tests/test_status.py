@@ -70,9 +70,8 @@ def sweep(tmp_path_factory):
         job(root, FAILED, dataclasses.replace(RECIPE, lr=1e6), dataclasses.replace(SETTINGS, checkpoint_every=10))
     # A job that is still training: this test's own process wrote its heartbeat and log, no error.
     p = paths(root, RUNNING)
-    with log_to(p["log"]):
-        with pytest.raises(Interrupted):
-            train([RUNNING], dataset(), RECIPE, SETTINGS, state_paths=[p["state"]], stop_after_steps=4)
+    with log_to(p["log"]), pytest.raises(Interrupted):
+        train([RUNNING], dataset(), RECIPE, SETTINGS, state_paths=[p["state"]], stop_after_steps=4)
     return root
 
 
@@ -141,6 +140,11 @@ def test_a_dead_process_on_this_host_is_not_running(sweep, tmp_path):
     time.sleep(0.05)
     paths(root, RUNNING)["log"].write_text("")
     assert by_run(sweep_status(root))[RUNNING.id]["state"] == "running"
+    # a resume state without a heartbeat (written before heartbeats existed): resumable, position unknown
+    heartbeat_path(paths(root, INTERRUPTED)["state"]).unlink()
+    stopped = by_run(sweep_status(root))[INTERRUPTED.id]
+    assert (stopped["state"], stopped["state_saved"], stopped["resume_from"]) == ("interrupted", True, None)
+    assert "  s1 interrupted: resumes from its saved state; " in format_status(sweep_status(root))
 
 
 def test_the_table_names_each_state(sweep):
@@ -157,7 +161,7 @@ def test_the_table_names_each_state(sweep):
 
 def cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "tinyscale", "status", *map(str, args)],
-                          cwd=cwd, capture_output=True, text=True)
+                          cwd=cwd, capture_output=True, text=True, check=False)
 
 
 def test_the_command_prints_the_table_and_json(sweep):

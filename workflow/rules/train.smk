@@ -6,12 +6,7 @@
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 
-from tinyscale.status import PLAN, plan_entry, write_plan
 
-
-# Each training job's log: one per run, or one per configuration when its seeds are packed.
-TRAIN_LOG = f"{ROOT}/logs/train/{{run}}.log"
-PACKED_LOG = f"{ROOT}/logs/train/{{config_id}}.log"
 TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json", "predictions": "predictions.npz"}
 # Recipes grouped by what their jobs write: with or without a learning curve.
 RECIPE_GROUPS = {curve: [n for n, r in RECIPES.items() if r.curve == curve] for curve in (False, True)}
@@ -85,26 +80,6 @@ else:
                 TORCH_ENV
             script:
                 "../scripts/train.py"
-
-
-def write_sweep_plan():
-    write_plan(ROOT, config["name"], [
-        plan_entry(r, RECIPES[r.recipe].epochs, ROOT, runs_files([r], "run.json")[0],
-                   f"{STATE_DIR}/{r.id}.pt",  # as workflow/scripts/train.py names them
-                   PACKED_LOG.format(config_id=r.config_id) if config["train"]["pack_seeds"] else TRAIN_LOG.format(run=r.id))
-        for r in RUNS
-    ])
-
-
-# The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no
-# rule's output, so it retrains nothing. Every build that starts rewrites it (dry runs and cluster
-# jobs do not); where none exists yet (a build finished before status existed), parsing writes it.
-if not Path(ROOT, PLAN).exists():
-    write_sweep_plan()
-
-
-onstart:
-    write_sweep_plan()
 
 
 rule environment:
