@@ -147,6 +147,24 @@ def test_a_dead_process_on_this_host_is_not_running(sweep, tmp_path):
     assert "  s1 interrupted: resumes from its saved state; " in format_status(sweep_status(root))
 
 
+def test_packed_seeds_share_one_job(tmp_path):
+    """With train.pack_seeds one job (one log) trains a configuration's seeds: each run reads its own
+    heartbeat, its share of the job's time per epoch, and they count as one running job."""
+    root = tmp_path / "results/tiny"
+    runs = [DONE, INTERRUPTED]
+    log = root / "logs/train/scalecnn-c2-cosine.log"
+    write_plan(root, "tiny", [plan_entry(r, RECIPE.epochs, str(root), str(paths(root, r)["record"]),
+                                         str(paths(root, r)["state"]), str(log)) for r in runs])
+    with log_to(log), pytest.raises(Interrupted):
+        train(runs, dataset(), RECIPE, SETTINGS, state_paths=[paths(root, r)["state"] for r in runs], stop_after_steps=4)
+    status = sweep_status(root)
+    (config,) = status["configurations"]
+    assert config["counts"]["running"] == 2 and status["running_jobs"] == 1
+    beat = read_json(heartbeat_path(paths(root, DONE)["state"]))
+    assert beat["packed"] == 2 and config["runs"][0]["sec_per_epoch"] == pytest.approx(beat["sec_per_epoch"] / 2)
+    assert status["eta_s"] == pytest.approx(2 * (3 - 1 - 1 / 3) * beat["sec_per_epoch"] / 2)
+
+
 def test_the_table_names_each_state(sweep):
     text = format_status(sweep_status(sweep))
     lines = text.splitlines()
