@@ -8,6 +8,7 @@ from pathlib import Path
 from tinyscale import datasets, studies
 from tinyscale.config import science
 from tinyscale.runs import config_id_pattern, run_id_pattern, runtime_minutes
+from tinyscale.status import PLAN, plan_entry, write_plan
 
 STUDIES = studies.enabled(config)
 STUDY_NAMES = [s.name for s in STUDIES]
@@ -23,6 +24,9 @@ PAPER_PDF = f"{ROOT}/paper/paper.pdf"
 DATASET_NPZ = f"{ROOT}/data/dataset.npz"
 # Resume states live outside the declared outputs, so a failed job's cleanup keeps them.
 STATE_DIR = f"{ROOT}/state"
+# Each training job's log: one per run, or one per configuration when its seeds are packed.
+TRAIN_LOG = f"{ROOT}/logs/train/{{run}}.log"
+PACKED_LOG = f"{ROOT}/logs/train/{{config_id}}.log"
 DATASET = datasets.get(config["data"]["dataset"])
 DATA_DIR = config["data"]["dir"]
 # Declare a GPU per training job only when training runs on CUDA.
@@ -87,3 +91,23 @@ def init_model(run_id):
     if not recipe.init_from:
         return []
     return runs_files([dataclasses.replace(run, recipe=recipe.init_from)], "model.pt")[0]
+
+
+def write_sweep_plan():
+    write_plan(ROOT, config["name"], [
+        plan_entry(r, RECIPES[r.recipe].epochs, ROOT, runs_files([r], "run.json")[0],
+                   f"{STATE_DIR}/{r.id}.pt",  # as workflow/scripts/train.py names them
+                   PACKED_LOG.format(config_id=r.config_id) if config["train"]["pack_seeds"] else TRAIN_LOG.format(run=r.id))
+        for r in RUNS
+    ])
+
+
+# The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no
+# rule's output, so it retrains nothing. Every build that starts rewrites it (dry runs and cluster
+# jobs do not); where none exists yet (a build finished before status existed), parsing writes it.
+if not Path(ROOT, PLAN).exists():
+    write_sweep_plan()
+
+
+onstart:
+    write_sweep_plan()

@@ -34,7 +34,7 @@ if not config["train"]["pack_seeds"]:
             wildcard_constraints:
                 run=run_id_pattern(_recipes),
             log:
-                f"{ROOT}/logs/train/{{run}}.log",
+                TRAIN_LOG,
             threads: 4 if USE_GPU else 1
             resources:
                 gpu=1 if USE_GPU else 0,
@@ -70,7 +70,7 @@ else:
             wildcard_constraints:
                 config_id="|".join(re.escape(c) for c in _cids),
             log:
-                f"{ROOT}/logs/train/{{config_id}}.log",
+                PACKED_LOG,
             threads: 4 if USE_GPU else 1
             resources:
                 gpu=1 if USE_GPU else 0,

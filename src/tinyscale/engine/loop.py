@@ -25,6 +25,7 @@ from ..runs import Run
 from .augment import draw_epoch, epoch_generator
 from .checkpoint import load_state, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
+from .heartbeat import Heartbeat, heartbeat_path
 from .members import Packed, Single, batch
 from .predict import predict_probs
 from .recipes import EngineSettings, Recipe
@@ -139,11 +140,14 @@ def train(
                 "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
                 "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k],
             })
+        heartbeat.saved_at(epoch, step)
 
     members.train_mode()
     if recipe.curve and epoch == 0 and step == 0 and not curves[0]:
         log_curve_point()  # step 0: the initial error
     steps_done = 0
+    heartbeat = Heartbeat(paths, recipe.epochs, n_steps, K, saved=resumed_from)
+    heartbeat.beat(epoch, step, sec_per_epoch=wall / len(logs[0]) if logs[0] else None, force=True)
     with StopFlag() as stop:
         while epoch < recipe.epochs:
             t0 = time.perf_counter()
@@ -156,6 +160,7 @@ def train(
                 loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
                 step += 1
                 steps_done += 1
+                heartbeat.beat(epoch, step, time.perf_counter() - t0)
                 if recipe.curve and step < n_steps and is_curve_step(epoch * n_steps + step):
                     log_curve_point()
                 if stop.signum is not None or steps_done == stop_after_steps:
@@ -188,6 +193,7 @@ def train(
             loss_text = " ".join(f"{v / n_steps:.4f}" for v in losses)
             progress(f"[{label}] epoch {epoch}/{recipe.epochs} loss {loss_text} lr {lr:.5f}{acc} "
                      f"{epoch_time:.2f}s/epoch ETA {_format_eta(eta)}")
+            heartbeat.beat(epoch, 0, sec_per_epoch=wall / len(logs[0]), force=True)
             if paths and (epoch % settings.checkpoint_every == 0) and epoch < recipe.epochs:
                 save_states(loss_sums)
 
@@ -238,7 +244,8 @@ def run_to_completion(
             probs = predict_probs(result.model, test_x, mean, std).cpu().numpy()
             save_predictions(path, probs, ds.test_y)
             print(f"{run.id}: top-1 {(probs.argmax(1) == ds.test_y).mean():.4f}", file=sys.stderr)
-    if not settings.keep_resume_state:
-        for path in state_paths:
+    for path in state_paths:
+        heartbeat_path(path).unlink(missing_ok=True)  # done: nothing of these runs is running
+        if not settings.keep_resume_state:
             Path(path).unlink(missing_ok=True)
     return results
