@@ -57,6 +57,7 @@ include: "workflow/rules/paper.smk"
 rule all:
     input:
         PAPER_PDF,
+        ARXIV_TAR,
         # every run's files too: a deleted checkpoint is rebuilt even where nothing downstream reads it
         runs_files(RUNS, "model.pt"),
     default_target: True
