@@ -105,12 +105,12 @@ def submission(tex_path: str | Path, bbl_path: str | Path) -> dict[str, bytes]:
 def write_tarball(members: dict[str, bytes], tar_path: str | Path) -> None:
     """A byte-stable .tar.gz of the members: sorted, zero times, root-owned, readable by all."""
     buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name in sorted(members):
-                info = tarfile.TarInfo(name)
-                info.size, info.mtime, info.mode = len(members[name]), 0, 0o644
-                tar.addfile(info, io.BytesIO(members[name]))
+    with (gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as gz,
+          tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar):
+        for name in sorted(members):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(members[name]), 0, 0o644
+            tar.addfile(info, io.BytesIO(members[name]))
     with atomic_path(tar_path) as tmp:
         tmp.write_bytes(buffer.getvalue())
 
