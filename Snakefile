@@ -2,6 +2,7 @@
 #
 #   snakemake --cores all                                  the paper's protocol (config/config.yaml)
 #   snakemake --cores all --configfile config/quick.yaml   the bundled quick build
+#   snakemake --report results/quick/report.html --configfile config/quick.yaml   its HTML report
 #
 # Also runs from another working directory (snakemake -s path/to/Snakefile -d elsewhere) and as
 # a Snakemake module (`module tinyscale: snakefile: ...; use rule * from tinyscale`).
@@ -52,11 +53,17 @@ for _study in STUDY_NAMES:  # each enabled study's own analysis rules
 
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:
     input:
-        PAPER_PDF,
+        report(PAPER_PDF, category="Paper", labels={"file": "paper.pdf"}),
+        ARXIV_TAR,
+        REPORT_FILES,  # the tables, headline numbers and captions of the HTML report
         # every run's files too: a deleted checkpoint is rebuilt even where nothing downstream reads it
         runs_files(RUNS, "model.pt"),
     default_target: True

@@ -31,6 +31,15 @@ if ! command -v latexmk >/dev/null || ! command -v pdflatex >/dev/null || ! comm
   fi
 fi
 
+# The report test opens the HTML report in a headless browser (Debian's chromium).
+if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup.sh: installing chromium for the report test"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 spec="."
 if [ ${#extras[@]} -gt 0 ]; then spec=".[$(IFS=,; echo "${extras[*]}")]"; fi
 # The project's pins are exact (pyproject.toml). A site-wide pip constraint file that caps

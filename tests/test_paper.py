@@ -16,7 +16,8 @@ from conftest import ROOT, synthetic_tables
 
 CFG = {"bootstrap_samples": 50, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 ENV = {"n_runs": 1, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],
-       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0}
+       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0,
+       "gpu_setups": []}
 
 
 def test_escape_is_one_pass():

@@ -18,6 +18,7 @@ RECIPES = studies.recipes(config)
 RECIPE_PARAMS = {name: recipe.as_dict() for name, recipe in RECIPES.items()}
 ROOT = f"results/{config['name']}"
 PAPER_PDF = f"{ROOT}/paper/paper.pdf"
+ARXIV_TAR = f"{ROOT}/paper/arxiv.tar.gz"
 # A plain path, never rules.prepare_data.output…: next to a rule's per-run lists a `rules.`
 # reference makes Snakemake 9.27 (Rule.expand_input) hash each whole list once per input file,
 # N² work for N runs.

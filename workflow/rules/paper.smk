@@ -56,6 +56,7 @@ rule compile_paper:
         figures=[figure_pdf(f.name) for f in FIGURES],
     output:
         pdf=PAPER_PDF,
+        bbl=f"{ROOT}/paper/build/paper.bbl",  # bibtex's, for the arXiv archive
     log:
         f"{ROOT}/logs/compile_paper.log",
     resources:
@@ -64,3 +65,20 @@ rule compile_paper:
         LATEX_ENV
     script:
         "../scripts/compile_paper.py"
+
+
+rule arxiv:
+    input:
+        tex=rules.render_paper.output.tex,
+        bbl=rules.compile_paper.output.bbl,
+        figures=[figure_pdf(f.name) for f in FIGURES],
+    output:
+        tar=ARXIV_TAR,
+    log:
+        f"{ROOT}/logs/arxiv.log",
+    resources:
+        runtime=10,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../scripts/arxiv.py"

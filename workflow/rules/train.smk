@@ -6,6 +6,7 @@
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 
+from tinyscale.analysis import aggregate
 
 TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json", "predictions": "predictions.npz"}
 # Recipes grouped by what their jobs write: with or without a learning curve.
@@ -85,6 +86,8 @@ else:
 rule environment:
     input:
         records=runs_files(RUNS, "run.json"),
+        # the summary's code: a new field (e.g. the GPU setups) reaches an existing build's appendix
+        code=aggregate.__file__,
     output:
         environment=f"{ROOT}/tables/environment.json",
     log:

@@ -121,6 +121,15 @@ def finetune_runs(config: dict):
             for m in plan(config) for seed in s["seeds"]]
 
 
+def headline(p: dict) -> list:
+    a = p["arms"].get("a8") or {}
+    rows = [("skipped", p["skipped"])] if p.get("skipped") else []
+    for budget, w in sorted((a.get("winners") or {}).items(), key=lambda kv: float(kv[0])):
+        rows.append((f"lowest error at budget {p['budget_labels'].get(budget, budget)} (W_b A{p['act_bits']})",
+                     f"{w['bits']}-bit, error {w['error']:.4f}"))
+    return rows + [("verdict", (a.get("verdict") or {}).get("verdict"))]
+
+
 STUDY = register(Study(
     name="precision",
     title="Parameters vs precision at equal storage",
@@ -134,6 +143,8 @@ STUDY = register(Study(
     paper_tables=("pp_budgets", "pp_differences", "pp_kappa"),
     abstract="precision/abstract.tex.j2",
     section="precision/section.tex.j2",
+    captions="precision/captions.tex.j2",
+    headline=headline,
 ))
 
 

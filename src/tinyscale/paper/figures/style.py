@@ -59,8 +59,12 @@ def note(ax, text: str) -> None:
     ax.set_yticks([])
 
 
-def save(fig, path: str | Path) -> None:
-    """Write a PDF without a creation date, so the same data gives the same bytes."""
+def save(fig, path: str | Path, png: str | Path | None = None) -> None:
+    """Write a PDF without a creation date, so the same data gives the same bytes; and, when asked,
+    a PNG of the same drawing (for the HTML report, whose browsers show images but not PDFs inline)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "Creator": "tinyscale"})
+    if png is not None:
+        with atomic_path(png) as tmp:
+            fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
