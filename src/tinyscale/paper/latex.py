@@ -7,6 +7,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
+# What pdflatex typesets from UTF-8 text with the template's default fonts (checked with TeX Live
+# 2023): ASCII, the Latin-1 and Latin Extended-A letters but nine, and typographic punctuation.
+# Greek, CJK or emoji stop the compile, the paper's last job.
+_LATIN = {chr(c) for c in range(0xA0, 0x180)} - set("\u0126\u0127\u0138\u013f\u0140\u0149\u0166\u0167\u017f")
+TYPESETTABLE = {chr(c) for c in range(0x20, 0x7F)} | set("\t\n") | _LATIN | set("‐–—‘’‚“”„†‡•…‰‹›€™")
+
+
+def untypesettable(text: str) -> list[str]:
+    """The characters of `text` that pdflatex cannot typeset here, each once, in order."""
+    return list(dict.fromkeys(c for c in text if c not in TYPESETTABLE))
+
 
 def compile_pdf(tex_path: str | Path, pdf_path: str | Path, log_path: str | Path | None = None) -> None:
     """latexmk/pdflatex, offline, in a build folder beside the .tex; the PDF is moved into place."""
