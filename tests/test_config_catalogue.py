@@ -179,6 +179,15 @@ def test_a_real_archive_and_a_missing_one_pass(tmp_path, cifar_archive):
     validate_config({**cfg, "data": {"dataset": "cifar100", "dir": str(tmp_path / "empty")}})  # downloaded later
 
 
+def test_keys_are_checked_only_where_an_enabled_study_uses_them():
+    # scale-time alone trains without augmentation and has no bottom-k: CIFAR's defaults do no harm on digits
+    only_st = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0],
+               "studies": {"width_sweep": {"enabled": False}, "scale_time": SCALE_TIME}}
+    validate_config(copy.deepcopy(only_st))
+    with pytest.raises(ConfigError, match="'augment.cutout' is 8"):
+        validate_config(merged(only_st, {"studies": {"precision": PRECISION}}))
+
+
 def test_latin_titles_typeset():
     validate_config(merged(BASE, {"title": "Über naïve café – “tiny” nets … Łódź", "authors": "Zoë Ørsted"}))
 

@@ -131,8 +131,10 @@ def _check_data(config: dict) -> list[str]:
     except ValueError as exc:
         errors.append(str(exc))
         n_train = None
+    on = {name: section.get("enabled") for name, section in config["studies"].items()}
+    cosine = on.get("width_sweep") or on.get("precision")  # the studies that train with train: and augment:
     train = config["train"]
-    if n_train is not None and train["drop_last"] and train["batch_size"] > n_train:
+    if cosine and n_train is not None and train["drop_last"] and train["batch_size"] > n_train:
         errors.append(f"config key 'train.batch_size' is {train['batch_size']}: larger than the {n_train} training "
                       f"images, so drop_last leaves no step; allowed: 1 to {n_train}")
     st = config["studies"].get("scale_time", {})
@@ -141,11 +143,11 @@ def _check_data(config: dict) -> list[str]:
                       f"training images, so no step is taken; allowed: 1 to {n_train}")
     for key in ("crop_padding", "cutout"):
         value = config["augment"][key]
-        if value >= side:  # a crop padded by ≥ side, or a box of ≥ side, can blank a whole image
+        if cosine and value >= side:  # a crop padded by ≥ side, or a box of ≥ side, can blank a whole image
             errors.append(f"config key 'augment.{key}' is {value}: {spec.name} images are {height}×{width} "
                           f"pixels; allowed: 0 to {side - 1}")
     bottom_k = config["analysis"]["bottom_k"]
-    if any(k > spec.num_classes for k in bottom_k) or 5 not in bottom_k:  # the paper's tables report bottom-5
+    if on.get("width_sweep") and (any(k > spec.num_classes for k in bottom_k) or 5 not in bottom_k):  # the paper's tables report bottom-5
         errors.append(f"config key 'analysis.bottom_k' is {bottom_k!r}: {spec.name} has {spec.num_classes} "
                       f"classes; allowed: values from 1 to {spec.num_classes}, including 5")
     for file in spec.files:
