@@ -146,8 +146,8 @@ def _check_data(config: dict) -> list[str]:
         if cosine and value >= side:  # a crop padded by ≥ side, or a box of ≥ side, can blank a whole image
             errors.append(f"config key 'augment.{key}' is {value}: {spec.name} images are {height}×{width} "
                           f"pixels; allowed: 0 to {side - 1}")
-    bottom_k = config["analysis"]["bottom_k"]
-    if on.get("width_sweep") and (any(k > spec.num_classes for k in bottom_k) or 5 not in bottom_k):  # the paper's tables report bottom-5
+    bottom_k = config["analysis"]["bottom_k"]  # the paper's tables report bottom-5
+    if on.get("width_sweep") and (any(k > spec.num_classes for k in bottom_k) or 5 not in bottom_k):
         errors.append(f"config key 'analysis.bottom_k' is {bottom_k!r}: {spec.name} has {spec.num_classes} "
                       f"classes; allowed: values from 1 to {spec.num_classes}, including 5")
     for file in spec.files:
@@ -204,8 +204,8 @@ def _cuda_here() -> bool:
 
 def _check_device(config: dict) -> list[str]:
     if config["device"] == "cuda" and not _cuda_here():
-        return ["config key 'device' is 'cuda', but PyTorch sees no CUDA GPU on this machine; allowed here: "
-                "'auto' (CUDA wherever a job finds it, also on a cluster whose login node has none) or 'cpu'"]
+        return [("config key 'device' is 'cuda', but PyTorch sees no CUDA GPU on this machine; allowed here: "
+                 "'auto' (CUDA wherever a job finds it, also on a cluster whose login node has none) or 'cpu'")]
     return []
 
 

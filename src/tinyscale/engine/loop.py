@@ -50,7 +50,7 @@ def _divergence(runs: list[Run], epoch: int, n_steps: int, first: int, step_loss
         where.append(f"{run.id}: loss {float(values[i, k])} at epoch {epoch + 1} step {first + i + 1} of {n_steps} "
                      f"(global step {epoch * n_steps + first + i + 1}); last finite loss {last}")
     return Diverged("the training loss is not finite: " + "; ".join(where)
-                    + ". No weights were written; lower the learning rate (or raise lr_min no higher than lr)")
+                    + ". No weights were written; lower the learning rate")
 
 
 def _check_weights(runs: list[Run], models: list[torch.nn.Module]) -> None:
