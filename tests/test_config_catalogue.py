@@ -9,6 +9,7 @@ GPU) sit beside the plain ones (wrong type, out of range, unknown key or name)."
 import copy
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -188,8 +189,22 @@ def test_keys_are_checked_only_where_an_enabled_study_uses_them():
         validate_config(merged(only_st, {"studies": {"precision": PRECISION}}))
 
 
-def test_latin_titles_typeset():
-    validate_config(merged(BASE, {"title": "Über naïve café – “tiny” nets … Łódź", "authors": "Zoë Ørsted"}))
+@pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed (README setup installs TeX)")
+def test_what_validation_lets_through_compiles_and_what_it_refuses_does_not(tmp_path):
+    from tinyscale.paper.latex import TYPESETTABLE, compile_pdf
+    from tinyscale.paper.render import TEMPLATES, tex_escape
+
+    latin = "Über naïve café – “tiny” nets … Łódź, Zoë Ørsted"
+    validate_config(merged(BASE, {"title": latin}))
+    preamble = TEMPLATES.joinpath("paper.tex.j2").read_text().split("\\title")[0].split("\n", 1)[1]
+    every = "".join(sorted(TYPESETTABLE - set("\t\n")))  # every character validation allows, at once
+    for name, title in (("latin", latin), ("all", every), ("greek", "α-scaling")):
+        (tmp_path / f"{name}.tex").write_text(preamble + f"\\title{{{tex_escape(title)}}}\\author{{A}}\\date{{}}\n"
+                                              "\\begin{document}\\maketitle\\end{document}\n")
+    compile_pdf(tmp_path / "latin.tex", tmp_path / "latin.pdf")
+    compile_pdf(tmp_path / "all.tex", tmp_path / "all.pdf")
+    with pytest.raises(RuntimeError, match="U\\+03B1"):
+        compile_pdf(tmp_path / "greek.tex", tmp_path / "greek.pdf")
 
 
 def test_split_sizes_match_scikit_learn():

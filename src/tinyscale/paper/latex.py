@@ -7,11 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-# What pdflatex typesets from UTF-8 text with the template's default fonts (checked with TeX Live
-# 2023): ASCII, the Latin-1 and Latin Extended-A letters but nine, and typographic punctuation.
-# Greek, CJK or emoji stop the compile, the paper's last job.
-_LATIN = {chr(c) for c in range(0xA0, 0x180)} - set("\u0126\u0127\u0138\u013f\u0140\u0149\u0166\u0167\u017f")
-TYPESETTABLE = {chr(c) for c in range(0x20, 0x7F)} | set("\t\n") | _LATIN | set("‐–—‘’‚“”„†‡•…‰‹›€™")
+# What pdflatex typesets from UTF-8 text with the template's default (OT1) fonts, each character
+# compiled alone (TeX Live 2023): ASCII, the Latin-1 and Latin Extended-A letters but those OT1
+# lacks (ogoneks, eth, thorn, eng, guillemets, ...), and typographic punctuation. Anything else
+# (Greek, CJK, emoji) stops the compile, the paper's last job.
+_NOT_IN_OT1 = set("«»ÐÞðþĄąĐđĘęĮįŊŋŲųĦħĸĿŀŉŦŧſ")
+_LATIN = {chr(c) for c in range(0xA0, 0x180)} - _NOT_IN_OT1
+TYPESETTABLE = {chr(c) for c in range(0x20, 0x7F)} | set("\t\n") | _LATIN | set("‐–—‘’“”†‡•…‰€™")
 
 
 def untypesettable(text: str) -> list[str]:
@@ -34,7 +36,8 @@ def compile_pdf(tex_path: str | Path, pdf_path: str | Path, log_path: str | Path
     env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
     cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
            f"-outdir={build}", tex_path.name]
-    proc = subprocess.run(cmd, cwd=tex_path.parent, env=env, capture_output=True, text=True)
+    # errors="replace": TeX wraps its log at 79 bytes, splitting a multi-byte character in two
+    proc = subprocess.run(cmd, cwd=tex_path.parent, env=env, capture_output=True, text=True, errors="replace")
     if log_path:
         Path(log_path).write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
