@@ -28,16 +28,19 @@ if os.path.isdir(SRC):
     sys.path.insert(0, SRC)
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
 
-from tinyscale.config import validate_config
+from tinyscale.config import apply_overrides, validate_config
 
 
 # A --configfile replaces the default config rather than being merged into it, so a small
-# config never inherits the paper protocol's keys. Without one, the checkout's protocol.
-if not config:
+# config never inherits the paper protocol's keys. Without one, the checkout's protocol, with
+# any --config values on top. (As a module given a config, the directive is skipped.)
+if not workflow.overwrite_configfiles:
 
     configfile: str(TINYSCALE_DIR / "config" / "config.yaml")
 
 
+# --config values inside a mapping or list arrive as strings: typed here by the schema.
+apply_overrides(config, workflow.config_settings.config)
 validate_config(config)
 
 

@@ -98,7 +98,7 @@ TINY = {
     "seeds": [0, 1],
     "train": {"epochs": 2, "batch_size": 128, "lr": 0.05, "eval_every": 1, "checkpoint_every": 1},
     "augment": {"crop_padding": 1, "flip": False, "cutout": 2},
-    "analysis": {"bootstrap_samples": 50},
+    "analysis": {"bootstrap_samples": 50, "bottom_k": [3, 5]},  # of 10 classes
 }
 
 

@@ -73,6 +73,23 @@ def test_small_sweep_degrades_gracefully(tmp_path):
     assert "not fitted: 2 size(s) in the sweep; a power-law fit needs at least 3" in tex
 
 
+def test_a_sweep_at_chance_prints_why_it_has_no_fit():
+    """Diverged or untrained models (every error at chance, 1 − 1/10) get no exponent, R² or ratio: the reason instead."""
+    runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4], "mobilenetv2": [0.1, 0.25, 0.5]}, seeds=[0, 1])
+    chance = runs["arch"] == "scalecnn"
+    runs.loc[chance, "error"], runs.loc[chance, "top1"] = 0.9, 0.1
+    a, ctx = _context(runs, per_class)
+    fam = a.numbers["families"]
+    assert fam["scalecnn"]["fit"] is None and fam["mobilenetv2"]["fit"] is not None
+    ctx["figures"] = {k: "f.pdf" for k in ["error_vs_params", "local_exponents", "jaccard", "class_heatmap",
+                                           "specialisation", "ece", "reliability"]}
+    tex = " ".join(render(TEMPLATES, "paper.tex.j2", ctx).split())
+    reason = "3 of 3 sizes are at or above chance error (0.900 for 10 classes), so they learned nothing to fit"
+    assert f"No power law is fitted for ScaleCNN: {reason}" in tex and f"not fitted: {reason}" in tex
+    assert f"For ScaleCNN no power law is fitted: {reason}" in tex  # the abstract
+    assert a.fits.set_index("arch").loc["scalecnn", "skipped"] == reason
+
+
 def test_fit_with_seeds_renders_alpha_with_spread():
     runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4]}, seeds=[0, 1, 2])
     a, ctx = _context(runs, per_class)

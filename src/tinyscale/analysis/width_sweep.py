@@ -2,7 +2,8 @@
 
 Every function takes plain DataFrames, so the same code runs on this build's runs and on the
 original's released runs (`tinyscale.reference`). Small sweeps degrade: a fit needs three sizes,
-a spread needs two seeds; otherwise the value is None and a reason is recorded.
+a spread needs two seeds, and a fit needs errors strictly between 0 and chance; otherwise the
+value is None and a reason is recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import pandas as pd
 
 from .. import families
 from . import metrics, scaling
-
-MIN_FIT_SIZES = 3
 
 
 def _none_if_nan(x):
@@ -65,19 +64,18 @@ class FamilyFit:
     params: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def fit_family(runs: pd.DataFrame, summary: pd.DataFrame, arch: str, bootstrap_samples: int = 2000, bootstrap_seed: int = 0) -> FamilyFit:
+def fit_family(runs: pd.DataFrame, summary: pd.DataFrame, arch: str, num_classes: int, bootstrap_samples: int = 2000,
+               bootstrap_seed: int = 0) -> FamilyFit:
     fam = summary[summary["arch"] == arch]
     n_sizes = len(fam)
     params, errs = error_matrix(runs, arch)
     out = FamilyFit(arch, n_sizes, errs.shape[1] if errs.size else 0, params=fam["params"].to_numpy(float))
-    if n_sizes < MIN_FIT_SIZES:
-        out.skipped = f"{n_sizes} size(s) in the sweep; a power-law fit needs at least {MIN_FIT_SIZES}"
-        return out
-    if not ((fam["error_mean"] > 0) & (fam["error_mean"] < 1)).all():
-        out.skipped = "an error rate of exactly 0 or 1 has no logarithm"
+    out.skipped = scaling.fit_refusal(fam["params"], fam["error_mean"], num_classes)
+    if out.skipped:
         return out
     out.fit = scaling.fit_power_law(fam["params"], fam["error_mean"])
-    if out.n_seeds >= 2 and ((errs > 0) & (errs < 1)).all():
+    # the per-seed spread only where every seed's own errors could be fitted
+    if out.n_seeds >= 2 and all(scaling.fit_refusal(params, errs[:, j], num_classes) is None for j in range(errs.shape[1])):
         alphas = scaling.per_seed_alphas(params, errs)
         out.alpha_seed_mean, out.alpha_seed_std = float(alphas.mean()), float(alphas.std(ddof=1))
         out.ci = scaling.bootstrap_alpha_ci(params, errs, bootstrap_samples, bootstrap_seed)
@@ -210,7 +208,7 @@ def analyse(runs: pd.DataFrame, per_class: pd.DataFrame, classes: list[str], cfg
     """All analyses; `cfg` is the config's `analysis` section (defaults filled in)."""
     summary = size_summary(runs)
     archs = [a for a in families.FAMILIES if a in set(summary["arch"])]
-    fits = [fit_family(runs, summary, a, cfg["bootstrap_samples"], cfg["bootstrap_seed"]) for a in archs]
+    fits = [fit_family(runs, summary, a, len(classes), cfg["bootstrap_samples"], cfg["bootstrap_seed"]) for a in archs]
     local = local_exponent_table(summary)
     spec = specialisation_table(per_class, classes, cfg["bottom_k"])
     by_family = {

@@ -36,6 +36,35 @@ class Diverged(RuntimeError):
     """The training loss stopped being finite; no weights are written."""
 
 
+def _divergence(runs: list[Run], epoch: int, n_steps: int, first: int, step_losses, last_finite: list) -> Diverged:
+    """Where each diverged run's loss first stopped being finite, from this epoch's per-step losses
+    (steps `first` … on, the ones this process took), with the last finite loss before it."""
+    values = step_losses[first:].cpu()
+    where = []
+    for k, run in enumerate(runs):
+        bad = (~torch.isfinite(values[:, k])).nonzero()
+        if len(bad) == 0:
+            continue
+        i = int(bad[0])
+        before = float(values[i - 1, k]) if i > 0 else last_finite[k]
+        last = f"{before:.6g}" if before is not None else "none since this process started"
+        where.append(f"{run.id}: loss {float(values[i, k])} at epoch {epoch + 1} step {first + i + 1} of {n_steps} "
+                     f"(global step {epoch * n_steps + first + i + 1}); last finite loss {last}")
+    return Diverged("the training loss is not finite: " + "; ".join(where)
+                    + ". No weights were written; lower the learning rate")
+
+
+def _check_weights(runs: list[Run], models: list[torch.nn.Module]) -> None:
+    """The final weights and BatchNorm statistics are finite (a last step or a running variance
+    can overflow where the loss did not)."""
+    for run, model in zip(runs, models):
+        tensors = [*model.named_parameters(), *model.named_buffers()]
+        bad = [name for name, t in tensors if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise Diverged(f"{run.id}: training ended with non-finite values in {', '.join(bad[:5])}"
+                           f"{' …' if len(bad) > 5 else ''}. No weights were written; lower the learning rate")
+
+
 def to_device(ds: Dataset, device, dtype=torch.float32):
     """The dataset on the training device, once: uint8 images, labels, normalisation."""
     return (
@@ -102,6 +131,7 @@ def train(
 
     epoch, step, logs, wall, loss_sums = 0, 0, [[] for _ in runs], 0.0, [0.0] * K
     curves = [[] for _ in runs]
+    last_finite = [None] * K  # each run's last finite step loss before this epoch, for a divergence report
     resumed_from = None
     if paths and all(p.exists() for p in paths):
         states = [load_state(p, device, meta, recipe_meta) for p, meta in zip(paths, run_meta)]
@@ -155,9 +185,14 @@ def train(
             for group in members.opt.param_groups:
                 group["lr"] = lr
             loss_acc = torch.tensor(loss_sums, dtype=torch.float64, device=device)
+            # Every step's losses, kept on the device: a non-finite one is found at the epoch's end
+            # (one sync per epoch, as before) and located to its step.
+            step_losses, first_step = torch.zeros(n_steps, K, dtype=torch.float64, device=device), step
             draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, epoch, device)) for r in runs]
             while step < n_steps:
-                loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
+                loss = members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
+                loss_acc += loss
+                step_losses[step] = loss
                 step += 1
                 steps_done += 1
                 heartbeat.beat(epoch, step, time.perf_counter() - t0)
@@ -165,6 +200,8 @@ def train(
                     log_curve_point()
                 if stop.signum is not None or steps_done == stop_after_steps:
                     wall += time.perf_counter() - t0
+                    if not bool(torch.isfinite(loss_acc).all()):  # a diverged state is not worth resuming
+                        raise _divergence(runs, epoch, n_steps, first_step, step_losses[:step], last_finite)
                     if paths:
                         save_states(loss_acc.tolist())
                     why = f"signal {stop.signum}" if stop.signum is not None else "requested stop"
@@ -172,8 +209,8 @@ def train(
                                       f"{', '.join(map(str, paths or []))}")
             losses = loss_acc.tolist()
             if not all(map(math.isfinite, losses)):
-                raise Diverged(f"[{label}] the training loss is not finite in epoch {epoch + 1} "
-                               f"(losses {losses}); lower the learning rate")
+                raise _divergence(runs, epoch, n_steps, first_step, step_losses, last_finite)
+            last_finite = step_losses[-1].tolist()
             if recipe.curve:
                 log_curve_point()  # every epoch end
             rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in losses]
@@ -197,9 +234,11 @@ def train(
             if paths and (epoch % settings.checkpoint_every == 0) and epoch < recipe.epochs:
                 save_states(loss_sums)
 
+    models = members.models()
+    _check_weights(runs, models)
     prov = provenance.collect(device)
     results = []
-    for run, model, log, curve in zip(runs, members.models(), logs, curves):
+    for run, model, log, curve in zip(runs, models, logs, curves):
         p = dict(prov, wall_time_s=wall / K, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
         if K > 1:
             p["packed_with"] = [r.id for r in runs]
