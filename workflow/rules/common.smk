@@ -30,7 +30,6 @@ USE_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.w
 # Conda environments per family of rules (--sdm conda), by absolute path, as rules live at several depths.
 TORCH_ENV = str(TINYSCALE_DIR / "envs" / "torch.yaml")
 ANALYSIS_ENV = str(TINYSCALE_DIR / "envs" / "analysis.yaml")
-LATEX_ENV = str(TINYSCALE_DIR / "envs" / "latex.yaml")
 
 
 wildcard_constraints:

@@ -60,7 +60,7 @@ rule compile_paper:
         f"{ROOT}/logs/compile_paper.log",
     resources:
         runtime=30,  # minutes; CPU-only
-    conda:
-        LATEX_ENV
+    # no conda env: TeX (latexmk, pdflatex, the paper's packages) comes from the system where the
+    # job runs (README, "Conda environments")
     script:
         "../scripts/compile_paper.py"
