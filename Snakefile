@@ -31,8 +31,9 @@ from tinyscale.config import validate_config
 
 
 # A --configfile replaces the default config rather than being merged into it, so a small
-# config never inherits the paper protocol's keys. Without one, the checkout's protocol.
-if not config:
+# config never inherits the paper protocol's keys. Without one, the checkout's protocol, with
+# any --config keys (e.g. a cluster's gpu_model) over it.
+if not config or (not workflow.config_settings.configfiles and config.keys() <= workflow.config_settings.config.keys()):
 
     configfile: str(TINYSCALE_DIR / "config" / "config.yaml")
 
