@@ -28,7 +28,7 @@ def run_setup(tmp_path, *args):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     calls = tmp_path / "calls"
     calls.touch()
-    proc = subprocess.run([str(bin_dir / "bash"), str(ROOT / "setup.sh"), *args], capture_output=True, text=True,
+    proc = subprocess.run([str(bin_dir / "bash"), str(ROOT / "setup.sh"), *args], capture_output=True, text=True, check=False,
                           env={"PATH": str(bin_dir), "CALLS": str(calls), "HOME": str(tmp_path)})
     return proc, calls.read_text().splitlines()
 
