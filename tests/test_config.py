@@ -101,3 +101,22 @@ def test_runtime_estimate_grows_with_size_epochs_and_attempt():
     # the dataset's size scales it: the 8×8 digits cost far less than CIFAR-100, CIFAR-10 the same
     assert runtime_minutes(large, 200, "digits") < runtime_minutes(large, 200, "cifar100") / 10
     assert runtime_minutes(large, 200, "cifar10") == runtime_minutes(large, 200, "cifar100")
+    # rounded to a ladder, so that runs of about one size share a job array
+    assert runtime_minutes(small, 200, "cifar100") == runtime_minutes(Run("scalecnn", 8, "cosine", 0), 200, "cifar100")
+
+
+def test_memory_and_cpus_come_from_dataset_and_model():
+    from tinyscale.runs import Run, cpus, memory_mb
+
+    small, large = Run("scalecnn", 4, "cosine", 0), Run("mobilenetv2", 3.0, "cosine", 0)
+    # on a CPU the model's steps live in host memory: larger models ask more, and more threads
+    assert memory_mb(small, "cifar100", 128, gpu=False) < memory_mb(large, "cifar100", 128, gpu=False)
+    assert cpus(small, "cifar100", 128, gpu=False) < cpus(large, "cifar100", 128, gpu=False)
+    # on a GPU, host memory holds the data and the CUDA context; CPUs only drive the device
+    assert memory_mb(small, "cifar100", 128, gpu=True) == memory_mb(large, "cifar100", 128, gpu=True)
+    assert cpus(large, "cifar100", 128, gpu=True) <= 4
+    # packed seeds share the data, not their steps
+    assert memory_mb(large, "cifar100", 128, gpu=False, runs=5) > memory_mb(large, "cifar100", 128, gpu=False)
+    # the quick config's runs fit a small node: 1 CPU, 2.5 GB
+    for run in (Run("scalecnn", 8, "cosine", 0), Run("mobilenetv2", 0.5, "cosine", 0)):
+        assert (cpus(run, "digits", 64, gpu=False), memory_mb(run, "digits", 64, gpu=False)) == (1, 2500)

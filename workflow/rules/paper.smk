@@ -61,8 +61,10 @@ rule compile_paper:
         f"{ROOT}/logs/compile_paper.log",
     resources:
         runtime=30,  # minutes; CPU-only
+    # the env holds the script's Python; TeX (latexmk, pdflatex, the paper's packages) comes from
+    # the system where the job runs, as no conda env provides it (README, "Conda environments")
     conda:
-        LATEX_ENV
+        ANALYSIS_ENV
     script:
         "../scripts/compile_paper.py"
 
