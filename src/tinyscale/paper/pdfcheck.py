@@ -101,9 +101,10 @@ def placements(pdf: str | Path) -> list[Placement]:
     return out
 
 
-def misplaced(pdf: str | Path, max_pages_after: int = 2) -> list[str]:
+def misplaced(pdf: str | Path, max_pages_after: int = 3) -> list[str]:
     """Floats a reader would have to hunt for: uncited, printed in another section than the one that
-    first cites them, or more than `max_pages_after` pages after that citation."""
+    first cites them, or more than `max_pages_after` pages after that citation (a section with six floats,
+    as the precision study's, needs three pages for them)."""
     problems = []
     for p in placements(pdf):
         name = f"{p.kind} {p.number}"
@@ -119,7 +120,8 @@ def misplaced(pdf: str | Path, max_pages_after: int = 2) -> list[str]:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_NO_SPACE = re.compile(r"[a-z%)\]]\.[A-Z][a-z]")
+# "97.2%.The", "(ScaleCNN)Kaplan": a word glued to the end of the one before
+_NO_SPACE = re.compile(r"[a-z%)\]]\.[A-Z][a-z]|[a-z]\)[A-Z][a-z]")
 # "None" only capitalised: Python's, not the English word inside a sentence
 _NOT_A_NUMBER = re.compile(r"\b[Nn]a[Nn]\b|\bNone\b|\b[Ii]nf\b|\?\?")
 _OVERFULL = re.compile(r"^Overfull \\[hv]box \((\d+(?:\.\d+)?)pt too (?:wide|high)\)", re.MULTILINE)
@@ -139,7 +141,7 @@ def text_problems(pdf: str | Path, log: str | Path | None = None, max_overfull: 
     problems = []
     sentences = Counter(s for s in _SENTENCE_END.split(text) if len(s.split()) >= min_words)
     problems += [f"sentence printed {n} times: {s[:100]!r}" for s, n in sentences.items() if n > 1]
-    problems += [f"no space after a full stop: {text[max(m.start() - 30, 0):m.end() + 20]!r}"
+    problems += [f"no space after a full stop or parenthesis: {text[max(m.start() - 30, 0):m.end() + 20]!r}"
                  for m in _NO_SPACE.finditer(text)]
     problems += [f"{m.group()!r} printed: {text[max(m.start() - 40, 0):m.end() + 20]!r}"
                  for m in _NOT_A_NUMBER.finditer(text)]
