@@ -255,3 +255,12 @@ def test_family_colours_and_markers_are_the_registrys_in_every_figure():
                     seen.add(c)
     assert seen == {matplotlib.colors.to_hex(families.get(a).colour) for a in ("scalecnn", "mobilenetv2")}
     plt.close("all")
+
+
+def test_a_reason_shared_by_every_budget_is_stated_once():
+    from tinyscale.paper.render import common_items
+
+    reasons = {"4": ["no paired 8-bit runs", "tied"], "8": ["wins", "no paired 8-bit runs"]}
+    assert common_items(["4", "8"], reasons) == ["no paired 8-bit runs"]
+    assert common_items(["4", "8", "16"], reasons) == []  # a budget without reasons shares none
+    assert common_items(["4"], reasons) == []  # one budget: nothing to factor out
