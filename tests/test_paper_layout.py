@@ -91,6 +91,7 @@ def test_ten_classes_print_one_bottom_k_and_no_end_point_peak():
     text = prose(tex)
     assert "10 hardest" not in text and "20 hardest" not in text and "5 hardest classes" in text
     assert "peak" not in text.replace("does not peak inside the sweep", "")
+    assert "a star marks" not in tex  # nor in Figure 6's caption
     ax = plot(FIGURES["specialisation"].module, tables, {"bottom_k": [5, 10, 20]}).axes[1]
     assert len(ax.get_lines()) == 2  # one bottom-5 curve per family, no coinciding 10 and 20
     stars = [ln for ln in plot(FIGURES["ece"].module, tables).axes[0].get_lines() if ln.get_marker() == "*"]
@@ -105,6 +106,7 @@ def test_an_inside_peak_is_printed_and_starred():
     fam = a.numbers["families"]["scalecnn"]
     assert fam["ece_peak_width"] == 3 and fam["ece_highest_at"] == "inside"
     assert "ECE peaks at" in prose(tex) and "c=3" in prose(tex)
+    assert "a star marks a peak inside the sweep" in tex
     stars = [ln for ln in plot(FIGURES["ece"].module, tables).axes[0].get_lines() if ln.get_marker() == "*"]
     assert len(stars) == 1
     plt.close("all")
