@@ -9,6 +9,7 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, synthetic_tables
 
 from tinyscale import families
 from tinyscale.analysis.aggregate import jaccard_table, reliability_rows
@@ -18,11 +19,15 @@ from tinyscale.paper.figures import plot
 from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.latex import compile_pdf
 from tinyscale.paper.pages import page_texts, render_page
-from tinyscale.paper.pdfcheck import latex_log, misplaced, overfull_boxes, placements, text_problems
+from tinyscale.paper.pdfcheck import (
+    latex_log,
+    misplaced,
+    overfull_boxes,
+    placements,
+    text_problems,
+)
 from tinyscale.paper.render import TEMPLATES, paper_context, render
 from tinyscale.studies import width_sweep
-
-from conftest import ROOT, synthetic_tables
 
 CFG = {"bootstrap_samples": 50, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 ENV = {"n_runs": 90, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],

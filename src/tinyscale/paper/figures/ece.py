@@ -1,10 +1,9 @@
-"""Figure: expected calibration error against parameters, the peak marked."""
+"""Figure: expected calibration error against parameters, a peak inside the sweep starred."""
 
 import pandas as pd
 from matplotlib.lines import Line2D
 
 from ...analysis.width_sweep import interior_peak
-
 from .style import COLUMN_WIDTH, colour, label, legend_above, marker, plt, present
 
 
