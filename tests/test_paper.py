@@ -9,6 +9,7 @@ import pytest
 from tinyscale.analysis.reference import COMPARISON_COLUMNS
 from tinyscale.analysis.width_sweep import analyse
 from tinyscale.paper.latex import compile_pdf
+from tinyscale.paper.pdfcheck import latex_log, text_problems
 from tinyscale.paper.render import TEMPLATES, environment, fmt, paper_context, pm, render, tex_escape
 from tinyscale.studies import width_sweep
 
@@ -107,6 +108,7 @@ def test_compile_pdf_and_clear_latex_error(tmp_path):
     compile_pdf(tex, tmp_path / "doc.pdf")
     text = subprocess.run(["pdftotext", str(tmp_path / "doc.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Hello 0.156" in text
+    assert text_problems(tmp_path / "doc.pdf", latex_log(tmp_path / "doc.pdf")) == []
     tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
     with pytest.raises(RuntimeError, match="Undefined control sequence"):
         compile_pdf(tex, tmp_path / "bad.pdf")

@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import ROOT, TINY, copy_project, snakemake
+from conftest import ROOT, TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -126,6 +126,7 @@ def test_documented_command_keeps_every_resource_and_matches_a_local_run(project
     cluster = json.loads((project / "results/cluster/numbers.json").read_text())
     assert cluster["width_sweep"]["families"] == local["width_sweep"]["families"]
     assert (project / "results/cluster/paper/paper.pdf").stat().st_size > 10_000
+    assert_reads_cleanly(project / "results/cluster/paper/paper.pdf")
 
     jobs = slurm_jobs(project)
     rules = [job_rule(j) for j in jobs]

@@ -12,7 +12,7 @@ import time
 import pytest
 import yaml
 
-from conftest import TINY, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -53,6 +53,7 @@ def test_pdf_states_the_alpha_of_numbers_json(project):
     assert "not fitted: 1 size(s) in the sweep" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
     assert ws["n_runs"] == 8 and numbers["compute"]["n_runs"] == 8 and numbers["studies"] == ["width_sweep"]
+    assert_reads_cleanly(pdf)
 
 
 def test_run_outputs_and_provenance(project):

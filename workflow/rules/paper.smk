@@ -84,3 +84,22 @@ rule arxiv:
         ANALYSIS_ENV
     script:
         "../scripts/arxiv.py"
+
+
+# The paper's first page as a picture (the README's; not part of the default target):
+#   snakemake --cores 1 results/quick/paper/page1.png --configfile config/quick.yaml
+rule paper_page1:
+    input:
+        pdf=PAPER_PDF,
+    output:
+        png=f"{ROOT}/paper/page1.png",
+    params:
+        dpi=60,
+    log:
+        f"{ROOT}/logs/paper_page1.log",
+    resources:
+        runtime=5,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV  # pdftoppm (poppler) from the system, like TeX
+    script:
+        "../scripts/paper_page1.py"

@@ -111,7 +111,24 @@ def class_means(per_class: pd.DataFrame) -> pd.DataFrame:
     return per_class.pivot_table(index=["arch", "width"], columns="class_index", values="accuracy", aggfunc="mean")
 
 
+def defined_bottom_k(bottom_k, n_classes: int) -> list[int]:
+    """The k whose bottom-k mean says something: with k ≥ the number of classes it is the mean class
+    accuracy (and every larger k repeats it), so only k < n_classes are reported."""
+    return sorted({int(k) for k in bottom_k if int(k) < n_classes})
+
+
+def interior_peak(values) -> int | None:
+    """The position of the maximum when it lies strictly inside the sequence (sizes ascending); None
+    when it is an end point, where "peaks at" would only name the smallest or the largest size."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 3 or not np.isfinite(v).any():
+        return None
+    i = int(np.nanargmax(v))
+    return i if 0 < i < len(v) - 1 else None
+
+
 def specialisation_table(per_class: pd.DataFrame, classes: list[str], bottom_k=(5, 10, 20), n_named: int = 5) -> pd.DataFrame:
+    bottom_k = defined_bottom_k(bottom_k, len(classes))
     rows = []
     for (arch, width), acc in class_means(per_class).iterrows():
         v = acc.to_numpy(float)
@@ -146,7 +163,8 @@ class Analysis:
 def _family_numbers(arch, summary, fit: FamilyFit, local, spec, jacc, bottom_k, kaplan_alpha) -> dict:
     fam = summary[summary["arch"] == arch].sort_values("params")
     small, large = fam.iloc[0], fam.iloc[-1]
-    peak = fam.loc[fam["ece_mean"].idxmax()]
+    at = interior_peak(fam["ece_mean"])
+    peak = fam.iloc[at] if at is not None else None
     sp = spec[spec["arch"] == arch].set_index("width")
     out = {
         "label": families.get(arch).label, "n_sizes": len(fam), "n_seeds": int(fam["n_seeds"].min()),
@@ -156,8 +174,12 @@ def _family_numbers(arch, summary, fit: FamilyFit, local, spec, jacc, bottom_k, 
         "acc_smallest_std": _none_if_nan(small["top1_std"]), "acc_largest_std": _none_if_nan(large["top1_std"]),
         "ece_smallest": small["ece_mean"], "ece_smallest_std": _none_if_nan(small["ece_std"]),
         "ece_largest": large["ece_mean"],
-        "ece_peak": peak["ece_mean"], "ece_peak_std": _none_if_nan(peak["ece_std"]),
-        "ece_peak_width": peak["width"], "ece_peak_params": int(peak["params"]),
+        # None when ECE is highest at the smallest or the largest size: then there is no peak to report
+        "ece_peak": None if peak is None else peak["ece_mean"],
+        "ece_peak_std": None if peak is None else _none_if_nan(peak["ece_std"]),
+        "ece_peak_width": None if peak is None else peak["width"],
+        "ece_peak_params": None if peak is None else int(peak["params"]),
+        "ece_highest_at": "inside" if peak is not None else "smallest" if np.argmax(fam["ece_mean"].to_numpy()) == 0 else "largest",
         "conf_correct_smallest": _none_if_nan(small["conf_correct_mean"]),
         "conf_incorrect_smallest": _none_if_nan(small["conf_incorrect_mean"]),
         "gini_smallest": sp.loc[small["width"], "gini"], "gini_largest": sp.loc[large["width"], "gini"],
@@ -210,15 +232,16 @@ def analyse(runs: pd.DataFrame, per_class: pd.DataFrame, classes: list[str], cfg
     archs = [a for a in families.FAMILIES if a in set(summary["arch"])]
     fits = [fit_family(runs, summary, a, len(classes), cfg["bootstrap_samples"], cfg["bootstrap_seed"]) for a in archs]
     local = local_exponent_table(summary)
-    spec = specialisation_table(per_class, classes, cfg["bottom_k"])
+    bottom_k = defined_bottom_k(cfg["bottom_k"], len(classes))
+    spec = specialisation_table(per_class, classes, bottom_k)
     by_family = {
-        f.arch: _family_numbers(f.arch, summary, f, local, spec, jaccard, cfg["bottom_k"], cfg["kaplan_alpha"])
+        f.arch: _family_numbers(f.arch, summary, f, local, spec, jaccard, bottom_k, cfg["kaplan_alpha"])
         for f in fits
     }
     ratios = [f["fit"]["ratio_to_kaplan"] for f in by_family.values() if f["fit"]]
     numbers = {
         "n_runs": len(runs), "n_configs": len(summary), "seeds": sorted(int(s) for s in runs["seed"].unique()),
-        "n_seeds": int(runs["seed"].nunique()), "n_classes": len(classes),
+        "n_seeds": int(runs["seed"].nunique()), "n_classes": len(classes), "bottom_k": bottom_k,
         "kaplan_alpha": cfg["kaplan_alpha"], "ece_bins": cfg["ece_bins"],
         "ratio_to_kaplan_min": min(ratios) if ratios else None, "ratio_to_kaplan_max": max(ratios) if ratios else None,
         "families": by_family,
