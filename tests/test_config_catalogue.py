@@ -260,6 +260,9 @@ def test_config_without_configfile_extends_the_default(tmp_path):
     # the paper's 90 runs, with a nested override typed (a string lr would be refused)
     proc = dry_run(tmp_path, "--config", "name=other", "train={lr: 0.05, epochs: 2}", "--quiet", "rules")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"^train\s+90$", proc.stdout, re.MULTILINE), proc.stdout
+    # training rules come one per resource class (train, train_r1, …)
+    stats = proc.stdout.split("\ntotal")[0]  # the job-stats table, printed once more at the end
+    counts = re.findall(r"^train(?:_r\d+)?\s+(\d+)$", stats, re.MULTILINE)
+    assert sum(map(int, counts)) == 90, proc.stdout
     proc = dry_run(tmp_path, "--config", "train={momentum: 5}")
     assert proc.returncode != 0 and "config key 'train.momentum' is 5:" in proc.stdout + proc.stderr

@@ -87,7 +87,7 @@ def test_a_sweep_at_chance_prints_why_it_has_no_fit():
     tex = " ".join(render(TEMPLATES, "paper.tex.j2", ctx).split())
     reason = "3 of 3 sizes are at or above chance error (0.900 for 10 classes), so they learned nothing to fit"
     assert f"No power law is fitted for ScaleCNN: {reason}" in tex and f"not fitted: {reason}" in tex
-    assert f"For ScaleCNN no power law is fitted: {reason}" in tex  # the abstract
+    assert f"No power law is fitted for ScaleCNN ({reason})." in tex  # the abstract
     assert a.fits.set_index("arch").loc["scalecnn", "skipped"] == reason
 
 

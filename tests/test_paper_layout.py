@@ -31,7 +31,8 @@ from tinyscale.studies import width_sweep
 
 CFG = {"bootstrap_samples": 50, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 ENV = {"n_runs": 90, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],
-       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0}
+       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0,
+       "gpu_setups": []}
 RECIPE = {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 5e-4, "lr_min": 1e-5, "epochs": 200,
           "batch_size": 128, "drop_last": True, "label_smoothing": 0.0,
           "augment": {"crop_padding": 4, "flip": True, "cutout": 8}}
