@@ -62,9 +62,10 @@ def _plan(key: str) -> tuple[Model, ...]:
         combos = {(b, s["act_bits"] if b < FLOAT else FLOAT): ["a8"] for b in s["bits"]}
         for b in s["secondary_bits"]:
             combos.setdefault((b, b), []).append("ab")
-        # The secondary arm compares against the same fp32 and 8-bit models as the primary.
+        # The secondary arm, where it runs, compares against the same fp32 and 8-bit models as
+        # the primary; without secondary bit-widths there is no arm to report.
         for (b, a), arms in combos.items():
-            if arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
+            if s["secondary_bits"] and arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
             try:
