@@ -64,7 +64,7 @@ def test_run_outputs_and_provenance(project):
     import numpy as np
 
     with np.load(run / "predictions.npz") as z:
-        assert z["probs"].dtype == np.float16 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
+        assert z["probs"].dtype == np.float32 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
     progress = (project / "results/tiny/logs/train/scalecnn-c2-cosine-s1.log").read_text()
     assert "epoch 2/2" in progress and "ETA" in progress
 

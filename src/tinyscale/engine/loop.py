@@ -22,13 +22,15 @@ from .. import provenance
 from ..datasets import Dataset
 from ..families import count_params
 from ..runs import Run
-from .augment import draw_epoch, epoch_generator
+from .augment import draw_epoch
 from .checkpoint import load_state, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
 from .members import Packed, Single, batch
 from .predict import predict_probs
 from .recipes import EngineSettings, Recipe
 from .signals import Interrupted, StopFlag
+from .speed import set_backends
+from .streams import epoch_generator
 
 
 class Diverged(RuntimeError):
@@ -83,6 +85,7 @@ def train(
     if len({(r.family, r.width, r.recipe) for r in runs}) != 1:
         raise ValueError(f"runs trained together must share family, width and recipe, got {[r.id for r in runs]}")
     device = torch.device(device)
+    set_backends(recipe, device)
     paths = [Path(p) for p in state_paths] if state_paths else None
     K = len(runs)
     if recipe.init_from and (init_states is None or len(init_states) != K):
@@ -92,7 +95,7 @@ def train(
     if K == 1:
         members = Single(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache, init_states)
     else:  # quantised packed runs set their step sizes from the batch each model sees first
-        first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
+        first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, 0, device)) for r in runs]
         batches = [batch(train_x, d, 0, recipe, (mean, std), dtype)[0] for d in first] if recipe.quantised else None
         members = Packed(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache,
                          init_states, batches)
@@ -151,7 +154,7 @@ def train(
             for group in members.opt.param_groups:
                 group["lr"] = lr
             loss_acc = torch.tensor(loss_sums, dtype=torch.float64, device=device)
-            draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, epoch, device)) for r in runs]
+            draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, epoch, device)) for r in runs]
             while step < n_steps:
                 loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
                 step += 1
