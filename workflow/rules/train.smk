@@ -85,6 +85,7 @@ else:
 rule environment:
     input:
         records=runs_files(RUNS, "run.json"),
+        checkpoints=runs_files(RUNS, "model.pt"),  # checked whole: a damaged one is set aside and retrained
     output:
         environment=f"{ROOT}/tables/environment.json",
     log:

@@ -23,7 +23,7 @@ from ..datasets import Dataset
 from ..families import count_params
 from ..runs import Run
 from .augment import draw_epoch
-from .checkpoint import load_state, save_state
+from .checkpoint import load_states, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
 from .members import Packed, Single, batch
 from .predict import predict_probs
@@ -105,8 +105,8 @@ def train(
     epoch, step, logs, wall, loss_sums = 0, 0, [[] for _ in runs], 0.0, [0.0] * K
     curves = [[] for _ in runs]
     resumed_from = None
-    if paths and all(p.exists() for p in paths):
-        states = [load_state(p, device, meta, recipe_meta) for p, meta in zip(paths, run_meta)]
+    states = load_states(paths, device, run_meta, recipe_meta, progress) if paths and all(p.exists() for p in paths) else None
+    if states:
         if len({(s["epoch"], s["step"]) for s in states}) != 1:
             raise RuntimeError(f"[{label}] the resume states {[str(p) for p in paths]} stopped at different steps; "
                                "delete them to train these runs from the start")
