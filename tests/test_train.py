@@ -135,8 +135,10 @@ def test_paper_config_is_fp32_with_deterministic_cudnn_by_default():
     from tinyscale.engine.speed import set_backends
 
     assert (PAPER.bf16, PAPER.channels_last, PAPER.compile, PAPER.cudnn_benchmark, PAPER.tf32) == (False,) * 5
-    flags = lambda: (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,  # noqa: E731
-                     torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    def flags():
+        return (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+
     before = flags()
     try:
         set_backends(PAPER, torch.device("cuda"))

@@ -8,8 +8,8 @@ the run and recipe it belongs to, so a resume can refuse a state from another co
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -81,4 +81,3 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
         model = quantize_model(model, recipe["weight_bits"], recipe["act_bits"]).to(device)
     model.load_state_dict(ckpt["model"])
     return model, ckpt
-
