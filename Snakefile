@@ -2,6 +2,7 @@
 #
 #   snakemake --cores all                                  the paper's protocol (config/config.yaml)
 #   snakemake --cores all --configfile config/quick.yaml   the bundled quick build
+#   snakemake --report results/quick/report.html --configfile config/quick.yaml   its HTML report
 #
 # Also runs from another working directory (snakemake -s path/to/Snakefile -d elsewhere) and as
 # a Snakemake module (`module tinyscale: snakefile: ...; use rule * from tinyscale`).
@@ -27,16 +28,19 @@ if os.path.isdir(SRC):
     sys.path.insert(0, SRC)
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])))
 
-from tinyscale.config import validate_config
+from tinyscale.config import apply_overrides, validate_config
 
 
 # A --configfile replaces the default config rather than being merged into it, so a small
-# config never inherits the paper protocol's keys. Without one, the checkout's protocol.
-if not config:
+# config never inherits the paper protocol's keys. Without one, the checkout's protocol, with
+# any --config values on top. (As a module given a config, the directive is skipped.)
+if not workflow.overwrite_configfiles:
 
     configfile: str(TINYSCALE_DIR / "config" / "config.yaml")
 
 
+# --config values inside a mapping or list arrive as strings: typed here by the schema.
+apply_overrides(config, workflow.config_settings.config)
 validate_config(config)
 
 
@@ -52,6 +56,10 @@ for _study in STUDY_NAMES:  # each enabled study's own analysis rules
 
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 # Rules whose outputs are partly read by nobody downstream (a run's training log, tables the
@@ -61,7 +69,9 @@ ANALYSIS_RULES = ["environment", "aggregate", "reference", "analyse_width_sweep"
 
 rule all:
     input:
-        PAPER_PDF,
+        report(PAPER_PDF, category="Paper", labels={"file": "paper.pdf"}),
+        ARXIV_TAR,
+        REPORT_FILES,  # the tables, headline numbers and captions of the HTML report
         # Every declared output, not only what the paper reads: Snakemake calls a job whose unread
         # outputs are missing up to date, so a deleted (or set-aside) file would not be rebuilt.
         [runs_files(RUNS, name) for name in TRAIN_OUTPUTS.values()],

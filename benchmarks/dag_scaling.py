@@ -48,6 +48,8 @@ def sweep_config(n_runs: int, seeds: int) -> dict:
         "data": {"dataset": "digits"},
         "models": {"scalecnn": list(range(1, widths + 1))},
         "seeds": list(range(seeds)),
+        "augment": {"crop_padding": 1, "flip": False, "cutout": 2},  # 8×8 images
+        "analysis": {"bottom_k": [3, 5]},  # of 10 classes
     }
 
 

@@ -98,7 +98,7 @@ TINY = {
     "seeds": [0, 1],
     "train": {"epochs": 2, "batch_size": 128, "lr": 0.05, "eval_every": 1, "checkpoint_every": 1},
     "augment": {"crop_padding": 1, "flip": False, "cutout": 2},
-    "analysis": {"bootstrap_samples": 50},
+    "analysis": {"bootstrap_samples": 50, "bottom_k": [3, 5]},  # of 10 classes
 }
 
 
@@ -135,4 +135,15 @@ def compile_section(tmp_path, abstract: str, section: str) -> str:
                                       + "\\bibliographystyle{plainnat}\n\\bibliography{references}\n\\end{document}\n")
     shutil.copy(TEMPLATES.parent / "references.bib", tmp_path / "references.bib")
     compile_pdf(tmp_path / "doc.tex", tmp_path / "doc.pdf", tmp_path / "latex.log")
+    assert_reads_cleanly(tmp_path / "doc.pdf")
     return (tmp_path / "build" / "doc.log").read_text(errors="replace")
+
+
+def assert_reads_cleanly(pdf) -> None:
+    """A built paper: every float in the section that first cites it, and no text fault a reader
+    would see (doubled sentences, a missing space, nan/None/inf, "??", overfull boxes over budget)."""
+    from tinyscale.paper.pdfcheck import latex_log, misplaced, text_problems
+
+    log = latex_log(pdf)
+    assert misplaced(pdf) == []
+    assert text_problems(pdf, log if log.exists() else None) == []

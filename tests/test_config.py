@@ -9,7 +9,9 @@ from tinyscale.studies import run_table
 
 from conftest import ROOT
 
-MINIMAL = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0]}
+# digits' 8×8 images and 10 classes need a smaller cutout and bottom-k than the CIFAR defaults
+MINIMAL = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0],
+           "augment": {"cutout": 2}, "analysis": {"bottom_k": [3, 5]}}
 
 
 def test_paper_config_is_the_protocol():
@@ -32,7 +34,7 @@ def test_quick_config_is_small_and_valid():
 
 
 def test_defaults_come_from_the_schema():
-    cfg = validate_config(copy.deepcopy(MINIMAL))
+    cfg = validate_config({"name": "t", "data": {"dataset": "cifar100"}, "models": {"scalecnn": [2]}, "seeds": [0]})
     assert cfg["train"]["epochs"] == 200 and cfg["augment"]["cutout"] == 8 and cfg["device"] == "auto"
     assert cfg["data"]["dir"] == "resources" and cfg["data"]["verify_md5"] is True
     assert cfg["studies"]["width_sweep"]["enabled"] is True
@@ -99,3 +101,22 @@ def test_runtime_estimate_grows_with_size_epochs_and_attempt():
     # the dataset's size scales it: the 8×8 digits cost far less than CIFAR-100, CIFAR-10 the same
     assert runtime_minutes(large, 200, "digits") < runtime_minutes(large, 200, "cifar100") / 10
     assert runtime_minutes(large, 200, "cifar10") == runtime_minutes(large, 200, "cifar100")
+    # rounded to a ladder, so that runs of about one size share a job array
+    assert runtime_minutes(small, 200, "cifar100") == runtime_minutes(Run("scalecnn", 8, "cosine", 0), 200, "cifar100")
+
+
+def test_memory_and_cpus_come_from_dataset_and_model():
+    from tinyscale.runs import Run, cpus, memory_mb
+
+    small, large = Run("scalecnn", 4, "cosine", 0), Run("mobilenetv2", 3.0, "cosine", 0)
+    # on a CPU the model's steps live in host memory: larger models ask more, and more threads
+    assert memory_mb(small, "cifar100", 128, gpu=False) < memory_mb(large, "cifar100", 128, gpu=False)
+    assert cpus(small, "cifar100", 128, gpu=False) < cpus(large, "cifar100", 128, gpu=False)
+    # on a GPU, host memory holds the data and the CUDA context; CPUs only drive the device
+    assert memory_mb(small, "cifar100", 128, gpu=True) == memory_mb(large, "cifar100", 128, gpu=True)
+    assert cpus(large, "cifar100", 128, gpu=True) <= 4
+    # packed seeds share the data, not their steps
+    assert memory_mb(large, "cifar100", 128, gpu=False, runs=5) > memory_mb(large, "cifar100", 128, gpu=False)
+    # the quick config's runs fit a small node: 1 CPU, 2.5 GB
+    for run in (Run("scalecnn", 8, "cosine", 0), Run("mobilenetv2", 0.5, "cosine", 0)):
+        assert (cpus(run, "digits", 64, gpu=False), memory_mb(run, "digits", 64, gpu=False)) == (1, 2500)

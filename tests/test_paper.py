@@ -9,6 +9,7 @@ import pytest
 from tinyscale.analysis.reference import COMPARISON_COLUMNS
 from tinyscale.analysis.width_sweep import analyse
 from tinyscale.paper.latex import compile_pdf
+from tinyscale.paper.pdfcheck import latex_log, text_problems
 from tinyscale.paper.render import TEMPLATES, environment, fmt, paper_context, pm, render, tex_escape
 from tinyscale.studies import width_sweep
 
@@ -16,7 +17,8 @@ from conftest import ROOT, synthetic_tables
 
 CFG = {"bootstrap_samples": 50, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 ENV = {"n_runs": 1, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],
-       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0}
+       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0,
+       "gpu_setups": []}
 
 
 def test_escape_is_one_pass():
@@ -72,6 +74,23 @@ def test_small_sweep_degrades_gracefully(tmp_path):
     assert "not fitted: 2 size(s) in the sweep; a power-law fit needs at least 3" in tex
 
 
+def test_a_sweep_at_chance_prints_why_it_has_no_fit():
+    """Diverged or untrained models (every error at chance, 1 − 1/10) get no exponent, R² or ratio: the reason instead."""
+    runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4], "mobilenetv2": [0.1, 0.25, 0.5]}, seeds=[0, 1])
+    chance = runs["arch"] == "scalecnn"
+    runs.loc[chance, "error"], runs.loc[chance, "top1"] = 0.9, 0.1
+    a, ctx = _context(runs, per_class)
+    fam = a.numbers["families"]
+    assert fam["scalecnn"]["fit"] is None and fam["mobilenetv2"]["fit"] is not None
+    ctx["figures"] = {k: "f.pdf" for k in ["error_vs_params", "local_exponents", "jaccard", "class_heatmap",
+                                           "specialisation", "ece", "reliability"]}
+    tex = " ".join(render(TEMPLATES, "paper.tex.j2", ctx).split())
+    reason = "3 of 3 sizes are at or above chance error (0.900 for 10 classes), so they learned nothing to fit"
+    assert f"No power law is fitted for ScaleCNN: {reason}" in tex and f"not fitted: {reason}" in tex
+    assert f"No power law is fitted for ScaleCNN ({reason})." in tex  # the abstract
+    assert a.fits.set_index("arch").loc["scalecnn", "skipped"] == reason
+
+
 def test_fit_with_seeds_renders_alpha_with_spread():
     runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4]}, seeds=[0, 1, 2])
     a, ctx = _context(runs, per_class)
@@ -89,6 +108,7 @@ def test_compile_pdf_and_clear_latex_error(tmp_path):
     compile_pdf(tex, tmp_path / "doc.pdf")
     text = subprocess.run(["pdftotext", str(tmp_path / "doc.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Hello 0.156" in text
+    assert text_problems(tmp_path / "doc.pdf", latex_log(tmp_path / "doc.pdf")) == []
     tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
     with pytest.raises(RuntimeError, match="Undefined control sequence"):
         compile_pdf(tex, tmp_path / "bad.pdf")

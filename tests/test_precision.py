@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -327,3 +328,17 @@ def test_analyse_precision_skips():
     assert arm["capacity"] is None and "no fp32 power law" in arm["capacity_skipped"]
     assert arm["verdict"]["verdict"] == "claim holds"  # the verdict does not need the law
     json.dumps(numbers, allow_nan=False)
+
+
+@pytest.mark.parametrize("secondary,arms", [([], {"a8"}), ([2], {"a8", "ab"})])
+def test_the_plan_has_a_secondary_arm_only_where_it_runs(secondary, arms):
+    """Without secondary bit-widths the shared fp32 and W8A8 models form no second arm (the paper
+    would otherwise report a winner of an arm it says is not run)."""
+    from tinyscale.config import load_config
+    from tinyscale.studies.precision import plan
+
+    config = load_config(Path(__file__).resolve().parents[1] / "config" / "quick.yaml")
+    config["studies"]["precision"].update(bits=[32, 8, 2], secondary_bits=secondary)
+    models = plan(config)
+    assert {arm for m in models for arm in m.arms} == arms
+    assert all(m.arms == ("a8",) for m in models if m.bits == 2) == (not secondary)

@@ -32,7 +32,8 @@ BUDGETS = {4: 22_000, 8: 88_000}  # budget id (fp32 width) → fp32 parameters
 ERRORS = {(4, 32): 0.25, (4, 4): 0.20, (4, 2): 0.15, (8, 32): 0.16, (8, 4): 0.08, (8, 2): 0.12}
 NOISE = [-0.004, 0.001, 0.003]  # per seed, differing by bit-width so the differences have a spread
 ENV = {"n_runs": 1, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],
-       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0}
+       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0,
+       "gpu_setups": []}
 FIGURES = {f.name: f for f in STUDY.figures}
 TABLE_NAMES = {"budgets": "pp_budgets", "differences": "pp_differences", "winners": "pp_winners",
                "kappa": "pp_kappa", "kappa_check": "pp_kappa_check"}

@@ -39,7 +39,8 @@ STEPS = 2.0 ** np.arange(15)
 SEEDS = [0, 1]
 K_CLAIM = EXAMPLE_CONFIG["verdict"]["k_claim"]
 ENV = {"n_runs": 1, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],
-       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0}
+       "device": ["cpu"], "platform": ["linux"], "total_wall_time_s": 36.0, "max_wall_time_s": 12.0, "resumed_runs": 0,
+       "gpu_setups": []}
 FIGURE_PARAMS = {
     "st_tradeoff": {"arm": PRIMARY, "k_claim": K_CLAIM},
     "st_collapse": {"arm": PRIMARY},

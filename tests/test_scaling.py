@@ -38,3 +38,24 @@ def test_per_seed_alphas_and_bootstrap():
     lo, hi = scaling.bootstrap_alpha_ci(n, m, samples=200, seed=0)
     assert 0.1 - 1e-9 <= lo <= hi <= 0.2 + 1e-9
     assert scaling.bootstrap_alpha_ci(n, m, samples=200, seed=0) == (lo, hi)  # seeded
+
+
+@pytest.mark.parametrize("errors,reason", [
+    ([0.5, 0.4, 0.3], None),
+    ([0.899, 0.5, 0.3], None),  # just under chance (10 classes)
+    ([0.9, 0.5, 0.3], "1 of 3 sizes are at or above chance error (0.900 for 10 classes)"),
+    ([0.95, 0.91, 0.9], "3 of 3 sizes are at or above chance error"),  # a diverged sweep
+    ([float("nan"), 0.5, 0.3], "1 of 3 sizes are at or above chance"),
+    ([0.5, 0.2, 0.0], "1 of 3 sizes have an error of 0, which has no logarithm"),
+    ([0.9, 0.2, 0.0], "at or above chance error (0.900 for 10 classes), so they learned nothing to fit; 1 of 3 sizes have an error of 0"),
+])
+def test_a_fit_needs_errors_strictly_between_zero_and_chance(errors, reason):
+    refusal = scaling.fit_refusal([1e3, 1e4, 1e5], errors, num_classes=10)
+    assert refusal is None if reason is None else reason in refusal
+
+
+def test_a_fit_needs_three_sizes_and_chance_follows_the_classes():
+    assert scaling.fit_refusal([1e3, 1e4], [0.5, 0.4], 10) == "2 size(s) in the sweep; a power-law fit needs at least 3"
+    assert scaling.fit_refusal([1e3, 1e3, 1e4], [0.5, 0.45, 0.4], 10).startswith("2 size(s)")  # distinct sizes
+    assert scaling.fit_refusal([1e3, 1e4, 1e5], [0.95, 0.9, 0.8], 100) is None  # chance is 0.99 of 100 classes
+    assert "0.500 for 2 classes" in scaling.fit_refusal([1e3, 1e4, 1e5], [0.5, 0.4, 0.3], 2)

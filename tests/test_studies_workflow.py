@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import TINY, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -48,6 +48,22 @@ def test_pdf_states_the_scale_time_exponent(built):
     else:  # a tiny sweep may reach no common threshold: the section must say why
         assert arm["skipped"] and arm["skipped"].split(";")[0][:20] in text
     assert not re.search(r"\bnan\b|\bNone\b", text)
+
+
+def test_the_three_study_paper_reads_cleanly_and_every_figure_is_drawn(built):
+    """The same three studies and figures as the quick build: floats beside their sections, no text
+    faults, and every figure rendered to a picture that is not blank."""
+    project, _, _ = built
+    from test_paper_layout import not_blank
+
+    from tinyscale.paper.pages import render_page
+
+    assert_reads_cleanly(project / "results/studies/paper/paper.pdf")
+    figures = sorted((project / "results/studies/figures").glob("*.pdf"))
+    assert len(figures) == 14  # 7 width sweep, 4 scale-time, 3 precision
+    for pdf in figures:
+        render_page(pdf, pdf.with_suffix(".png"), dpi=40)
+        assert not_blank(pdf.with_suffix(".png")), pdf.name
 
 
 def test_pdf_states_the_winning_bit_width(built):

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import TINY, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -48,6 +48,7 @@ def test_a_family_registered_in_a_plugin_builds_the_paper(tmp_path):
     text = " ".join(text.split())
     assert "TinyMLP" in text and "h=16" in text and "two-layer perceptron" in text
     assert f"{fam['fit']['alpha']:.3f}" in text
+    assert_reads_cleanly(project / "results/mlp/paper/paper.pdf")
 
 
 def test_the_workflow_runs_from_another_directory_and_as_a_module(tmp_path):

@@ -1,15 +1,18 @@
 """The workflow end to end on a tiny config: a PDF that states the computed α, minimal rebuilds, lint."""
 
+import html
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import time
 
 import pytest
 import yaml
 
-from conftest import TINY, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -50,6 +53,7 @@ def test_pdf_states_the_alpha_of_numbers_json(project):
     assert "not fitted: 1 size(s) in the sweep" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
     assert ws["n_runs"] == 8 and numbers["compute"]["n_runs"] == 8 and numbers["studies"] == ["width_sweep"]
+    assert_reads_cleanly(pdf)
 
 
 def test_run_outputs_and_provenance(project):
@@ -69,6 +73,99 @@ def test_run_outputs_and_provenance(project):
     assert "epoch 2/2" in progress and "ETA" in progress
 
 
+def pdf_text(pdf) -> str:
+    """The PDF's text with whitespace normalised (pdftotext)."""
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+def test_arxiv_tarball_compiles_alone_to_the_same_text(project, tmp_path):
+    with tarfile.open(project / "results/tiny/paper/arxiv.tar.gz") as tar:
+        names = tar.getnames()
+        tar.extractall(tmp_path, filter="data")
+    figures = sorted(p.name for p in (project / "results/tiny/figures").glob("*.pdf"))
+    assert sorted(names) == sorted(["paper.tex", "paper.bbl", *(f"figures/{f}" for f in figures)])  # no .bib, no junk
+    assert "../" not in (tmp_path / "paper.tex").read_text()
+    # an empty folder, no network, no bibtex: pdflatex twice (citations and references settle)
+    for _ in range(2):
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "paper.tex"],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "undefined" not in (tmp_path / "paper.log").read_text(errors="replace").lower()
+    assert pdf_text(tmp_path / "paper.pdf") == pdf_text(project / "results/tiny/paper/paper.pdf")
+
+
+# Run inside the report page: show each figure as its entry's view button and info do (the
+# app's own setView/showResultInfo), record whether its image decoded and what the info panel
+# says, leave the last one on screen, and write the record into the page for --dump-dom.
+BROWSE_FIGURES = """
+<script>
+window.addEventListener("load", () => {
+  const figures = Object.entries(results).filter(([path, r]) => r.mime_type === "image/png");
+  const seen = [];
+  const show = (i) => {
+    if (i === figures.length) {
+      const out = document.createElement("pre");
+      out.id = "tinyscale-check";
+      out.textContent = JSON.stringify({categories: Object.keys(categories), figures: seen});
+      document.body.appendChild(out);
+      return;
+    }
+    const [path, r] = figures[i];
+    app.setView({content: "img", contentPath: r.data_uri, resultPath: path});
+    setTimeout(() => app.showResultInfo(path), 100);  // after the first state change lands
+    setTimeout(() => {
+      const img = document.querySelector("#app img[src^='data:image/png']");
+      seen.push({name: r.name, labels: r.labels, decoded: Boolean(img && img.complete && img.naturalWidth > 100),
+                 page: document.querySelector("#app").innerText});
+      show(i + 1);
+    }, 300);
+  };
+  setTimeout(() => show(0), 500);
+});
+</script>
+"""
+
+
+def chromium(*args, timeout=120):
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000", "--window-size=1400,1000", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                    reason="chromium not installed (./setup.sh --test installs it)")
+def test_report_shows_every_figure_with_the_papers_caption(project, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(project, "--report", str(report))
+    page = tmp_path / "browse.html"
+    head, end, tail = report.read_text().rpartition("</body>")  # the page's own; its scripts hold others
+    page.write_text(head + BROWSE_FIGURES + end + tail)
+
+    dom = chromium("--dump-dom", page.as_uri()).stdout
+    check = json.loads(html.unescape(re.search(r'<pre id="tinyscale-check">(.*?)</pre>', dom, re.DOTALL).group(1)))
+    assert {"Paper", "Scaling laws in the tiny regime"} <= set(check["categories"])
+    tex = (project / "results/tiny/paper/paper.tex").read_text()
+    shown = {f["labels"]["figure"]: f for f in check["figures"]}
+    assert set(shown) == {p.stem for p in (project / "results/tiny/figures").glob("*.pdf")}
+    for name, f in shown.items():
+        assert f["decoded"], f"{name}: the figure's image did not render"
+        # the caption the paper prints, up to its first markup, is in the page beside the figure
+        caption = re.search(r"\\includegraphics[^{]*\{[^}]*/" + name + r"\.pdf\}\s*\\caption\{([^$\\~{}]+)", tex).group(1)
+        caption = " ".join(caption.split()).replace("---", "—").replace("--", "–")
+        assert len(caption) > 10 and caption in " ".join(f["page"].split()), name
+
+    shot = tmp_path / "shot.png"
+    chromium(f"--screenshot={shot}", page.as_uri())
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    content = pixels[:, int(0.55 * pixels.shape[1]):]  # right of the navigation bar (at most half): the figure
+    assert content.std() > 0.05 and (content.mean(axis=2) < 0.9).mean() > 0.01, "the report's figure view is blank"
+    colourful = (content.max(axis=2) - content.min(axis=2) > 0.3).mean()
+    assert colourful > 0.002, "no coloured marks on screen: not a figure"
+
+
 def test_nothing_to_do_after_a_build(project):
     assert planned_jobs(project) == {}
 
@@ -85,14 +182,14 @@ FIGURES = "src/tinyscale/paper/figures"
 
 def test_editing_a_template_reruns_only_render_and_compile(project):
     edit(project / TEMPLATES / "width_sweep/results.tex.j2")
-    assert planned_jobs(project) == {"render_paper": 1, "compile_paper": 1, "all": 1}
+    assert planned_jobs(project) == {"render_paper": 1, "compile_paper": 1, "arxiv": 1, "all": 1}
     snakemake(project)
     assert planned_jobs(project) == {}
 
 
 def test_editing_a_figures_code_reruns_only_that_figure_and_the_paper(project):
     edit(project / FIGURES / "ece.py")
-    assert planned_jobs(project) == {"figure_ece": 1, "compile_paper": 1, "all": 1}
+    assert planned_jobs(project) == {"figure_ece": 1, "compile_paper": 1, "arxiv": 1, "all": 1}
     snakemake(project)
     assert planned_jobs(project) == {}
 
@@ -125,7 +222,7 @@ def test_operational_settings_retrain_nothing(project, key, change):
 
 def test_title_and_authors_rebuild_only_the_paper(project):
     write_config(project, "retitled.yaml", title="Another title", authors="Someone Else")
-    assert planned_jobs(project, "retitled.yaml") == {"render_paper": 1, "compile_paper": 1, "all": 1}
+    assert planned_jobs(project, "retitled.yaml") == {"render_paper": 1, "compile_paper": 1, "arxiv": 1, "all": 1}
 
 
 def test_a_weight_changing_setting_retrains(project):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import shutil
 import sys
 from functools import cache
 from pathlib import Path
@@ -96,7 +97,116 @@ def _check_registries(config: dict) -> list[str]:
     for name in config["studies"]:
         if name not in studies.STUDIES:
             errors.append(f"config key 'studies' names the unknown study {name!r}; registered: {', '.join(studies.STUDIES)}")
+    for study, widths_key in (("precision", "budget_widths"), ("scale_time", "widths")):
+        section = config["studies"].get(study, {})
+        if not section.get("enabled"):
+            continue
+        family = section["family"]
+        if family not in families.FAMILIES:
+            errors.append(f"config key 'studies.{study}.family' is {family!r}; registered families: "
+                          + ", ".join(repr(f) for f in families.FAMILIES))
+            continue
+        for w in section[widths_key]:
+            try:
+                families.get(family).format_width(w)
+            except ValueError as exc:
+                errors.append(f"config key 'studies.{study}.{widths_key}': {exc}")
     return errors
+
+
+def _check_data(config: dict) -> list[str]:
+    """What the dataset decides: channels, image side, classes, training images, its local files."""
+    from . import datasets
+
+    spec, data = datasets.get(config["data"]["dataset"]), config["data"]
+    channels, height, width = spec.image_shape
+    side = min(height, width)
+    errors = []
+    for key in ("mean", "std"):
+        if data[key] is not None and len(data[key]) != channels:
+            errors.append(f"config key 'data.{key}' is {data[key]!r}: {spec.name} images have {channels} channel(s); "
+                          f"give {channels} value(s), or null")
+    try:
+        n_train = spec.train_images(data)
+    except ValueError as exc:
+        errors.append(str(exc))
+        n_train = None
+    on = {name: section.get("enabled") for name, section in config["studies"].items()}
+    cosine = on.get("width_sweep") or on.get("precision")  # the studies that train with train: and augment:
+    train = config["train"]
+    if cosine and n_train is not None and train["drop_last"] and train["batch_size"] > n_train:
+        errors.append(f"config key 'train.batch_size' is {train['batch_size']}: larger than the {n_train} training "
+                      f"images, so drop_last leaves no step; allowed: 1 to {n_train}")
+    st = config["studies"].get("scale_time", {})
+    if n_train is not None and st.get("enabled") and st["batch_size"] > n_train:
+        errors.append(f"config key 'studies.scale_time.batch_size' is {st['batch_size']}: larger than the {n_train} "
+                      f"training images, so no step is taken; allowed: 1 to {n_train}")
+    for key in ("crop_padding", "cutout"):
+        value = config["augment"][key]
+        if cosine and value >= side:  # a crop padded by ≥ side, or a box of ≥ side, can blank a whole image
+            errors.append(f"config key 'augment.{key}' is {value}: {spec.name} images are {height}×{width} "
+                          f"pixels; allowed: 0 to {side - 1}")
+    bottom_k = config["analysis"]["bottom_k"]  # the paper's tables report bottom-5
+    if on.get("width_sweep") and (any(k > spec.num_classes for k in bottom_k) or 5 not in bottom_k):
+        errors.append(f"config key 'analysis.bottom_k' is {bottom_k!r}: {spec.name} has {spec.num_classes} "
+                      f"classes; allowed: values from 1 to {spec.num_classes}, including 5")
+    for file in spec.files:
+        problem = datasets.file_problem(file, Path(data["dir"]).expanduser() / file.name)
+        if problem:
+            errors.append(f"config key 'data.dir' is {data['dir']!r}: {problem}")
+    return errors
+
+
+def _check_relations(config: dict) -> list[str]:
+    """Keys that constrain each other."""
+    errors = []
+    finetune = config["studies"].get("precision", {}).get("finetune", {})
+    for key, section in (("train", config["train"]), ("studies.precision.finetune", finetune)):
+        if section and section["lr_min"] > section["lr"]:
+            errors.append(f"config key '{key}.lr_min' is {section['lr_min']!r}: above {key}.lr "
+                          f"({section['lr']!r}); allowed: 0 to {section['lr']!r}")
+    st = config["studies"].get("scale_time", {})
+    if st.get("enabled"):
+        if st["primary_loss"] not in st["losses"]:
+            errors.append(f"config key 'studies.scale_time.primary_loss' is {st['primary_loss']!r}: not among "
+                          f"studies.scale_time.losses; allowed: {', '.join(repr(v) for v in st['losses'])}")
+        if st["epoch_caps"][-1]["max_params"] is not None:
+            errors.append("config key 'studies.scale_time.epoch_caps' ends with max_params "
+                          f"{st['epoch_caps'][-1]['max_params']}: end it with max_params: null, so every size has a cap")
+        collapse = st["analysis"]["collapse"]
+        if collapse["gamma_min"] >= collapse["gamma_max"]:
+            errors.append(f"config key 'studies.scale_time.analysis.collapse.gamma_min' is {collapse['gamma_min']!r}: "
+                          f"not below gamma_max ({collapse['gamma_max']!r}); allowed: less than gamma_max")
+    return errors
+
+
+def _check_text(config: dict) -> list[str]:
+    from .paper.latex import untypesettable
+
+    errors = []
+    for key in ("title", "authors"):
+        bad = untypesettable(config[key])
+        if bad:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in bad)
+            errors.append(f"config key '{key}' is {config[key]!r}: pdflatex cannot typeset {shown}; allowed: "
+                          "ASCII, accented Latin letters and typographic punctuation (spell Greek letters out)")
+    return errors
+
+
+def _cuda_here() -> bool:
+    """Whether PyTorch sees a CUDA GPU on this machine; torch is imported only where a driver is."""
+    if shutil.which("nvidia-smi") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _check_device(config: dict) -> list[str]:
+    if config["device"] == "cuda" and not _cuda_here():
+        return [("config key 'device' is 'cuda', but PyTorch sees no CUDA GPU on this machine; allowed here: "
+                 "'auto' (CUDA wherever a job finds it, also on a cluster whose login node has none) or 'cpu'")]
+    return []
 
 
 def validate_config(config: dict) -> dict:
@@ -106,9 +216,77 @@ def validate_config(config: dict) -> dict:
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
     problems = _check_registries(config)
+    if not problems:  # the checks below read the registries' entries
+        problems = _check_data(config) + _check_relations(config) + _check_text(config) + _check_device(config)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return config
+
+
+def _types(node: dict) -> list[str]:
+    t = node.get("type", [])
+    return [t] if isinstance(t, str) else list(t)
+
+
+def _parse_text(value: str, node: dict):
+    """A command-line string as the schema node wants it: kept where a string is allowed, else YAML."""
+    if "null" in _types(node) and value in ("null", "~"):
+        return None
+    if "string" in _types(node) or ("enum" in node and value in node["enum"]) or not (_types(node) or "enum" in node):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value  # the schema then names the key and the type it wants
+    if isinstance(parsed, str) and "number" in _types(node):
+        try:
+            return float(value)  # YAML reads 1e-3 (no dot) as a string
+        except ValueError:
+            pass
+    return parsed
+
+
+def _coerce(value, node: dict | None):
+    if node is None:
+        return value  # an unknown key: validation names it
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        return {k: _coerce(v, props.get(k, extra if isinstance(extra, dict) else None)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_coerce(v, node.get("items")) for v in value]
+    if isinstance(value, str):
+        return _parse_text(value, node)
+    return value
+
+
+def _merge(base: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def apply_overrides(config: dict, overrides) -> dict:
+    """Merge command-line overrides into `config` (in place), typed by the schema.
+
+    A command line can pass a section or a list as YAML text (`train="{lr: 0.5}"`,
+    `seeds="[0, 1]"`); Snakemake parses such text with every value left a string. Each such value is
+    read as YAML where the schema wants a number, boolean, list or null, so "0.5" becomes 0.5; a
+    value that still does not fit is left for validation to name.
+    """
+    _merge(config, _coerce(_plain(overrides), schema()))
+    return config
+
+
+def _plain(value):
+    """Mappings (Snakemake's immutable ones too) and sequences as dicts and lists."""
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def load_config(path: str | Path) -> dict:

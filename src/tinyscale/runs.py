@@ -7,6 +7,7 @@ writes its width. Every study contributes runs; a run two studies ask for is one
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -95,10 +96,49 @@ def runtime_minutes(run: Run, epochs: int, dataset: str, attempt: int = 1) -> in
 
     The family's cost model gives upper-end seconds per epoch of 50,000 32×32 images on one
     GPU; the dataset's training-set size and image area scale it. Each retry gets
-    proportionally more time, so a job killed at its limit is not killed again.
+    proportionally more time, so a job killed at its limit is not killed again. Rounded up to
+    a step of 10·√2^k minutes (10, 15, 20, 29, 40, …), so runs of about one size ask for the
+    same time and can share a job array.
     """
     spec = datasets.get(dataset)
     _, h, w = spec.image_shape
     scale = spec.train_size / 50_000 * (h * w) / (32 * 32)
     per_epoch_s = families.get(run.family).epoch_seconds(run.width) * scale
-    return int(10 + attempt * 1.5 * epochs * per_epoch_s / 60)
+    minutes = 10 + attempt * 1.5 * epochs * per_epoch_s / 60
+    return math.ceil(round(10 * math.sqrt(2) ** math.ceil(2 * math.log2(minutes / 10) - 1e-9), 6))
+
+
+# Host memory of a training job before its data and model: the job's own Snakemake process and
+# the script's Python with torch (about 0.8 GB each, measured), and on a GPU the CUDA context,
+# its libraries and the compile workers.
+BASE_MB = {"cpu": 2000, "gpu": 5000}
+
+
+def step_mb(run: Run, dataset: str, batch_size: int) -> float:
+    """Upper-end MB of one training step of `run` (weights, activations, gradients): the family's
+    cost model at batch 128 of 32×32 images, scaled by the batch size and the image area."""
+    _, h, w = datasets.get(dataset).image_shape
+    return families.get(run.family).step_mb(run.width) * batch_size / 128 * (h * w) / (32 * 32)
+
+
+def memory_mb(run: Run, dataset: str, batch_size: int, *, gpu: bool, runs: int = 1) -> int:
+    """Host memory (MB) for a job that trains `runs` runs like `run` together, for cluster requests.
+
+    The prepared uint8 dataset is read once and copied a few times while it is loaded (train
+    and test, ×4); on a CPU each run's training steps live in host memory too, on a GPU in the
+    device's. Rounded up to 500 MB, so runs of about one size ask for the same.
+    """
+    spec = datasets.get(dataset)
+    data_mb = 4 * 1.25 * spec.train_size * math.prod(spec.image_shape) / 1e6
+    steps = 0 if gpu else runs * step_mb(run, dataset, batch_size)
+    return 500 * math.ceil((BASE_MB["gpu" if gpu else "cpu"] + data_mb + steps) / 500)
+
+
+def cpus(run: Run, dataset: str, batch_size: int, *, gpu: bool) -> int:
+    """CPUs (and torch threads) for one training job, from the size of its steps: threads pay off
+    only for large steps, and a run's threads come from its size, never the machine, since they
+    change the float summation order on a CPU. On a GPU the data and its augmentation stay on the
+    device and the CPUs only drive it and compile: at most 4."""
+    mb = step_mb(run, dataset, batch_size)
+    n = 1 if mb < 250 else 4 if mb < 1000 else 8
+    return min(n, 4) if gpu else n

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a one-node SLURM cluster on this machine (Debian's slurm-wlm and munge), for the tests.
-# Two `gpu` generic resources are backed by dummy device nodes, so `--gpus` requests schedule
-# on a machine without a GPU. No accounting database: job records come from `scontrol show
+# Two `gpu` generic resources of the model `tinygpu` are backed by dummy device nodes, so
+# `--gpus=1` and `--gpus=tinygpu:1` requests schedule on a machine without a GPU. No accounting database: job records come from `scontrol show
 # job`, kept for a day (MinJobAge). Needs root. Safe to run again: it restarts the daemons.
 set -euo pipefail
 
@@ -40,11 +40,11 @@ KillWait=15
 GresTypes=gpu
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$host CPUs=$cpus RealMemory=$mem_mb Gres=gpu:2 State=UNKNOWN
+NodeName=$host CPUs=$cpus RealMemory=$mem_mb Gres=gpu:tinygpu:2 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 cat > /etc/slurm/gres.conf <<CONF
-NodeName=$host Name=gpu File=/dev/tinyscale-gpu[0-1]
+NodeName=$host Name=gpu Type=tinygpu File=/dev/tinyscale-gpu[0-1]
 CONF
 
 [ -s /etc/munge/munge.key ] || { mkdir -p /etc/munge; dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none; }

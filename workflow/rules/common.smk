@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tinyscale import datasets, studies
 from tinyscale.config import science
-from tinyscale.runs import config_id_pattern, run_id_pattern, runtime_minutes
+from tinyscale.runs import config_id_pattern, cpus, memory_mb, run_id_pattern, runtime_minutes
+from tinyscale.status import PLAN, plan_entry, write_plan
 
 STUDIES = studies.enabled(config)
 STUDY_NAMES = [s.name for s in STUDIES]
@@ -17,20 +18,26 @@ RECIPES = studies.recipes(config)
 RECIPE_PARAMS = {name: recipe.as_dict() for name, recipe in RECIPES.items()}
 ROOT = f"results/{config['name']}"
 PAPER_PDF = f"{ROOT}/paper/paper.pdf"
+ARXIV_TAR = f"{ROOT}/paper/arxiv.tar.gz"
 # A plain path, never rules.prepare_data.output…: next to a rule's per-run lists a `rules.`
 # reference makes Snakemake 9.27 (Rule.expand_input) hash each whole list once per input file,
 # N² work for N runs.
 DATASET_NPZ = f"{ROOT}/data/dataset.npz"
 # Resume states live outside the declared outputs, so a failed job's cleanup keeps them.
 STATE_DIR = f"{ROOT}/state"
+# Each training job's log: one per run, or one per configuration when its seeds are packed.
+TRAIN_LOG = f"{ROOT}/logs/train/{{run}}.log"
+PACKED_LOG = f"{ROOT}/logs/train/{{config_id}}.log"
 DATASET = datasets.get(config["data"]["dataset"])
 DATA_DIR = config["data"]["dir"]
-# Declare a GPU per training job only when training runs on CUDA.
-USE_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
+# Declare a GPU per training job only when training runs on CUDA: the config says so, this
+# machine has one, or a cluster's GPU model is named (a login node often has no GPU itself).
+USE_GPU = config["device"] == "cuda" or (
+    config["device"] == "auto" and (shutil.which("nvidia-smi") is not None or config["gpu_model"] is not None)
+)
 # Conda environments per family of rules (--sdm conda), by absolute path, as rules live at several depths.
 TORCH_ENV = str(TINYSCALE_DIR / "envs" / "torch.yaml")
 ANALYSIS_ENV = str(TINYSCALE_DIR / "envs" / "analysis.yaml")
-LATEX_ENV = str(TINYSCALE_DIR / "envs" / "latex.yaml")
 
 
 wildcard_constraints:
@@ -55,12 +62,28 @@ def study_numbers(study):
     return f"{ROOT}/numbers/{study}.json"
 
 
-def train_runtime(wildcards, attempt):
-    """Minutes, from the run's size and epochs, growing with each retry."""
-    run = RUN_BY_ID[wildcards.run] if hasattr(wildcards, "run") else CONFIG_RUNS[wildcards.config_id][0]
-    epochs = RECIPES[run.recipe].epochs
-    runs = 1 if hasattr(wildcards, "run") else len(CONFIG_RUNS[wildcards.config_id])
-    return runs * runtime_minutes(run, epochs, config["data"]["dataset"], attempt)
+def train_resources(run, n=1):
+    """(threads, mem_mb, runtime at the first attempt) of a job training `n` runs like `run`,
+    from the dataset and the run's size (tinyscale.runs): threads are also SLURM's CPUs."""
+    dataset, batch = config["data"]["dataset"], RECIPES[run.recipe].batch_size
+    return (
+        cpus(run, dataset, batch, gpu=USE_GPU),
+        memory_mb(run, dataset, batch, gpu=USE_GPU, runs=n),
+        n * runtime_minutes(run, RECIPES[run.recipe].epochs, dataset),
+    )
+
+
+def train_runtime(run, n=1):
+    """Minutes for a job training `n` runs like `run`, growing with each retry."""
+    epochs, dataset = RECIPES[run.recipe].epochs, config["data"]["dataset"]
+    return lambda wildcards, attempt: n * runtime_minutes(run, epochs, dataset, attempt)
+
+
+# What a training job asks of a cluster besides its size. SIGUSR1 five minutes before the time
+# limit lets a run save its resume state in time (a local run never sees the option).
+TRAIN_SLURM = {"slurm_extra": "'--signal=USR1@300'"}
+if USE_GPU and config["gpu_model"]:
+    TRAIN_SLURM["gpu_model"] = config["gpu_model"]
 
 
 # Configurations (family, width, recipe) → their runs, for packed training.
@@ -87,3 +110,23 @@ def init_model(run_id):
     if not recipe.init_from:
         return []
     return runs_files([dataclasses.replace(run, recipe=recipe.init_from)], "model.pt")[0]
+
+
+def write_sweep_plan():
+    write_plan(ROOT, config["name"], [
+        plan_entry(r, RECIPES[r.recipe].epochs, ROOT, runs_files([r], "run.json")[0],
+                   f"{STATE_DIR}/{r.id}.pt",  # as workflow/scripts/train.py names them
+                   PACKED_LOG.format(config_id=r.config_id) if config["train"]["pack_seeds"] else TRAIN_LOG.format(run=r.id))
+        for r in RUNS
+    ])
+
+
+# The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no
+# rule's output, so it retrains nothing. Every build that starts rewrites it (dry runs and cluster
+# jobs do not); where none exists yet (a build finished before status existed), parsing writes it.
+if not Path(ROOT, PLAN).exists():
+    write_sweep_plan()
+
+
+onstart:
+    write_sweep_plan()

@@ -56,11 +56,50 @@ rule compile_paper:
         figures=[figure_pdf(f.name) for f in FIGURES],
     output:
         pdf=PAPER_PDF,
+        bbl=f"{ROOT}/paper/build/paper.bbl",  # bibtex's, for the arXiv archive
     log:
         f"{ROOT}/logs/compile_paper.log",
     resources:
         runtime=30,  # minutes; CPU-only
+    # the env holds the script's Python; TeX (latexmk, pdflatex, the paper's packages) comes from
+    # the system where the job runs, as no conda env provides it (README, "Conda environments")
     conda:
-        LATEX_ENV
+        ANALYSIS_ENV
     script:
         "../scripts/compile_paper.py"
+
+
+rule arxiv:
+    input:
+        tex=rules.render_paper.output.tex,
+        bbl=rules.compile_paper.output.bbl,
+        figures=[figure_pdf(f.name) for f in FIGURES],
+    output:
+        tar=ARXIV_TAR,
+    log:
+        f"{ROOT}/logs/arxiv.log",
+    resources:
+        runtime=10,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV
+    script:
+        "../scripts/arxiv.py"
+
+
+# The paper's first page as a picture (the README's; not part of the default target):
+#   snakemake --cores 1 results/quick/paper/page1.png --configfile config/quick.yaml
+rule paper_page1:
+    input:
+        pdf=PAPER_PDF,
+    output:
+        png=f"{ROOT}/paper/page1.png",
+    params:
+        dpi=60,
+    log:
+        f"{ROOT}/logs/paper_page1.log",
+    resources:
+        runtime=5,  # minutes; CPU-only
+    conda:
+        ANALYSIS_ENV  # pdftoppm (poppler) from the system, like TeX
+    script:
+        "../scripts/paper_page1.py"

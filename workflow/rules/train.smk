@@ -6,19 +6,31 @@
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 
+from tinyscale.analysis import aggregate
 
 TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run.json", "predictions": "predictions.npz"}
-# Recipes grouped by what their jobs write: with or without a learning curve.
-RECIPE_GROUPS = {curve: [n for n, r in RECIPES.items() if r.curve == curve] for curve in (False, True)}
+# Training rules hold runs of equal resources only: the SLURM plugin gives every task of a job
+# array the resources of its first job (--slurm-array-jobs), and in a rule of equal runs
+# threads and memory are plain values (a function would cost every job). Classes are numbered
+# from the smallest: train, train_r1, … (train_curve, train_curve_r1, … for runs that log a
+# learning curve; train_packed_N with train.pack_seeds).
+TRAIN_CLASSES = {}
 
 if not config["train"]["pack_seeds"]:
-    for _curve, _recipes in RECIPE_GROUPS.items():
-        if not _recipes:
-            continue
+    for _config_id, _runs in CONFIG_RUNS.items():
+        _key = (RECIPES[_runs[0].recipe].curve, train_resources(_runs[0]))
+        TRAIN_CLASSES.setdefault(_key, []).append(_config_id)
+
+    _numbers = {False: 0, True: 0}
+    for (_curve, (_threads, _mem_mb, _)), _cids in sorted(TRAIN_CLASSES.items()):
+        _runs = [CONFIG_RUNS[c][0] for c in _cids]
+        _recipes = sorted({r.recipe for r in _runs})
+        _name = ("train_curve" if _curve else "train") + (f"_r{_numbers[_curve]}" if _numbers[_curve] else "")
+        _numbers[_curve] += 1
 
         rule:
             name:
-                "train_curve" if _curve else "train"
+                _name
             input:
                 dataset=DATASET_NPZ,
                 # an input function costs every job of the rule: only where a recipe starts from weights
@@ -32,27 +44,28 @@ if not config["train"]["pack_seeds"]:
                 else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe]),
                 state_dir=STATE_DIR,
             wildcard_constraints:
-                run=run_id_pattern(_recipes),
+                run="(?:" + "|".join(re.escape(c) for c in _cids) + ")-s[0-9]+",
             log:
-                f"{ROOT}/logs/train/{{run}}.log",
-            threads: 4 if USE_GPU else 1
+                TRAIN_LOG,
+            threads: _threads
             resources:
                 gpu=1 if USE_GPU else 0,
-                mem_mb=8000 if USE_GPU else 2000,
-                runtime=train_runtime,
+                mem_mb=_mem_mb,
+                runtime=train_runtime(_runs[0]),
+                **TRAIN_SLURM,
             conda:
                 TORCH_ENV
             script:
                 "../scripts/train.py"
 
 else:
-    # One rule per distinct seed list and output set (a rule's outputs are fixed), each for the
-    # configurations whose runs have exactly those seeds.
-    SEED_SETS = {}
+    # One rule per distinct seed list, output set and resources (a rule's outputs are fixed),
+    # each for the configurations whose runs have exactly those.
     for _cid, _runs in CONFIG_RUNS.items():
-        SEED_SETS.setdefault((tuple(r.seed for r in _runs), RECIPES[_runs[0].recipe].curve), []).append(_cid)
+        _key = (tuple(r.seed for r in _runs), RECIPES[_runs[0].recipe].curve, train_resources(_runs[0], len(_runs)))
+        TRAIN_CLASSES.setdefault(_key, []).append(_cid)
 
-    for _i, ((_seeds, _curve), _cids) in enumerate(sorted(SEED_SETS.items())):
+    for _i, ((_seeds, _curve, (_threads, _mem_mb, _)), _cids) in enumerate(sorted(TRAIN_CLASSES.items())):
 
         rule:
             name:
@@ -70,12 +83,13 @@ else:
             wildcard_constraints:
                 config_id="|".join(re.escape(c) for c in _cids),
             log:
-                f"{ROOT}/logs/train/{{config_id}}.log",
-            threads: 4 if USE_GPU else 1
+                PACKED_LOG,
+            threads: _threads
             resources:
                 gpu=1 if USE_GPU else 0,
-                mem_mb=8000 if USE_GPU else 2000,
-                runtime=train_runtime,
+                mem_mb=_mem_mb,
+                runtime=train_runtime(CONFIG_RUNS[_cids[0]][0], len(_seeds)),
+                **TRAIN_SLURM,
             conda:
                 TORCH_ENV
             script:
@@ -86,6 +100,8 @@ rule environment:
     input:
         records=runs_files(RUNS, "run.json"),
         checkpoints=runs_files(RUNS, "model.pt"),  # checked whole: a damaged one is set aside and retrained
+        # the summary's code: a new field (e.g. the GPU setups) reaches an existing build's appendix
+        code=aggregate.__file__,
     output:
         environment=f"{ROOT}/tables/environment.json",
     log:

@@ -77,4 +77,16 @@ def environment_summary(records: list[dict]) -> dict:
         "device": distinct("device"), "platform": distinct("platform"),
         "total_wall_time_s": sum(wall), "max_wall_time_s": max(wall) if wall else 0.0,
         "resumed_runs": sum(1 for r in records if r.get("resumed_from")),
+        "gpu_setups": gpu_setups(records),
     }
+
+
+def gpu_setups(records: list[dict]) -> list[dict]:
+    """Each distinct (GPU model, CUDA, cuDNN, driver) the CUDA runs trained on, with its run count."""
+    keys = ("gpu", "cuda", "cudnn", "driver")
+    counts: dict[tuple, int] = {}
+    for r in records:
+        if "cuda" in r:
+            setup = tuple(str(r.get(k)) for k in keys)
+            counts[setup] = counts.get(setup, 0) + 1
+    return [dict(zip(keys, s), n_runs=n) for s, n in sorted(counts.items())]

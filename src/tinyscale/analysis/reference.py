@@ -88,7 +88,8 @@ def compare(numbers: dict, ref_numbers: dict, summary: pd.DataFrame, ref_summary
         rows.append(_row(label, "local exponent, two largest sizes", ml.get("exponent"), None, rl.get("exponent"), None))
         for end in ("smallest", "largest"):
             rows.append(_row(label, f"Gini, {end}", mine[f"gini_{end}"], None, ref[f"gini_{end}"], None))
-            rows.append(_row(label, f"bottom-5 accuracy, {end}", mine["bottom"]["5"][end], None, ref["bottom"]["5"][end], None))
+            mb, rb = mine["bottom"].get("5") or {}, ref["bottom"].get("5") or {}  # absent with ≤ 5 classes
+            rows.append(_row(label, f"bottom-5 accuracy, {end}", mb.get(end), None, rb.get(end), None))
         rows.append(_row(label, "ECE, smallest", mine["ece_smallest"], mine["ece_smallest_std"], ref["ece_smallest"], ref["ece_smallest_std"]))
         rows.append(_row(label, "ECE, peak", mine["ece_peak"], mine["ece_peak_std"], ref["ece_peak"], ref["ece_peak_std"]))
     by_size = summary.merge(ref_summary, on=["arch", "width"], suffixes=("", "_ref"))

@@ -19,6 +19,31 @@ class PowerLawFit:
         return self.coef * np.asarray(n_params, dtype=np.float64) ** (-self.alpha)
 
 
+MIN_SIZES = 3  # two points always lie on a line: a fit must be able to miss
+
+
+def fit_refusal(n_params, errors, num_classes: int, min_sizes: int = MIN_SIZES) -> str | None:
+    """Why a power law must not be fitted to these errors, or None when it may.
+
+    A fit needs `min_sizes` distinct sizes and every error strictly between 0 (no logarithm) and
+    chance, 1 − 1/num_classes (a model at chance learned nothing, and a diverged one sits there).
+    """
+    n = np.asarray(n_params, dtype=np.float64)
+    e = np.asarray(errors, dtype=np.float64)
+    sizes = len(np.unique(n))
+    if sizes < min_sizes:
+        return f"{sizes} size(s) in the sweep; a power-law fit needs at least {min_sizes}"
+    chance = 1.0 - 1.0 / num_classes
+    reasons = []
+    at_chance = ~(e < chance)  # NaN counts as no better than chance
+    if at_chance.any():
+        reasons.append(f"{int(at_chance.sum())} of {len(e)} sizes are at or above chance error "
+                       f"({chance:.3f} for {num_classes} classes), so they learned nothing to fit")
+    if (e <= 0).any():
+        reasons.append(f"{int((e <= 0).sum())} of {len(e)} sizes have an error of 0, which has no logarithm")
+    return "; ".join(reasons) or None
+
+
 def fit_power_law(n_params, errors) -> PowerLawFit:
     x = np.log10(np.asarray(n_params, dtype=np.float64))
     y = np.log10(np.asarray(errors, dtype=np.float64))

@@ -2,7 +2,8 @@
 
 Every function takes plain DataFrames, so the same code runs on this build's runs and on the
 original's released runs (`tinyscale.reference`). Small sweeps degrade: a fit needs three sizes,
-a spread needs two seeds; otherwise the value is None and a reason is recorded.
+a spread needs two seeds, and a fit needs errors strictly between 0 and chance; otherwise the
+value is None and a reason is recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import pandas as pd
 
 from .. import families
 from . import metrics, scaling
-
-MIN_FIT_SIZES = 3
 
 
 def _none_if_nan(x):
@@ -65,19 +64,18 @@ class FamilyFit:
     params: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def fit_family(runs: pd.DataFrame, summary: pd.DataFrame, arch: str, bootstrap_samples: int = 2000, bootstrap_seed: int = 0) -> FamilyFit:
+def fit_family(runs: pd.DataFrame, summary: pd.DataFrame, arch: str, num_classes: int, bootstrap_samples: int = 2000,
+               bootstrap_seed: int = 0) -> FamilyFit:
     fam = summary[summary["arch"] == arch]
     n_sizes = len(fam)
     params, errs = error_matrix(runs, arch)
     out = FamilyFit(arch, n_sizes, errs.shape[1] if errs.size else 0, params=fam["params"].to_numpy(float))
-    if n_sizes < MIN_FIT_SIZES:
-        out.skipped = f"{n_sizes} size(s) in the sweep; a power-law fit needs at least {MIN_FIT_SIZES}"
-        return out
-    if not ((fam["error_mean"] > 0) & (fam["error_mean"] < 1)).all():
-        out.skipped = "an error rate of exactly 0 or 1 has no logarithm"
+    out.skipped = scaling.fit_refusal(fam["params"], fam["error_mean"], num_classes)
+    if out.skipped:
         return out
     out.fit = scaling.fit_power_law(fam["params"], fam["error_mean"])
-    if out.n_seeds >= 2 and ((errs > 0) & (errs < 1)).all():
+    # the per-seed spread only where every seed's own errors could be fitted
+    if out.n_seeds >= 2 and all(scaling.fit_refusal(params, errs[:, j], num_classes) is None for j in range(errs.shape[1])):
         alphas = scaling.per_seed_alphas(params, errs)
         out.alpha_seed_mean, out.alpha_seed_std = float(alphas.mean()), float(alphas.std(ddof=1))
         out.ci = scaling.bootstrap_alpha_ci(params, errs, bootstrap_samples, bootstrap_seed)
@@ -113,7 +111,24 @@ def class_means(per_class: pd.DataFrame) -> pd.DataFrame:
     return per_class.pivot_table(index=["arch", "width"], columns="class_index", values="accuracy", aggfunc="mean")
 
 
+def defined_bottom_k(bottom_k, n_classes: int) -> list[int]:
+    """The k whose bottom-k mean says something: with k ≥ the number of classes it is the mean class
+    accuracy (and every larger k repeats it), so only k < n_classes are reported."""
+    return sorted({int(k) for k in bottom_k if int(k) < n_classes})
+
+
+def interior_peak(values) -> int | None:
+    """The position of the maximum when it lies strictly inside the sequence (sizes ascending); None
+    when it is an end point, where "peaks at" would only name the smallest or the largest size."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 3 or not np.isfinite(v).any():
+        return None
+    i = int(np.nanargmax(v))
+    return i if 0 < i < len(v) - 1 else None
+
+
 def specialisation_table(per_class: pd.DataFrame, classes: list[str], bottom_k=(5, 10, 20), n_named: int = 5) -> pd.DataFrame:
+    bottom_k = defined_bottom_k(bottom_k, len(classes))
     rows = []
     for (arch, width), acc in class_means(per_class).iterrows():
         v = acc.to_numpy(float)
@@ -148,7 +163,8 @@ class Analysis:
 def _family_numbers(arch, summary, fit: FamilyFit, local, spec, jacc, bottom_k, kaplan_alpha) -> dict:
     fam = summary[summary["arch"] == arch].sort_values("params")
     small, large = fam.iloc[0], fam.iloc[-1]
-    peak = fam.loc[fam["ece_mean"].idxmax()]
+    at = interior_peak(fam["ece_mean"])
+    peak = fam.iloc[at] if at is not None else None
     sp = spec[spec["arch"] == arch].set_index("width")
     out = {
         "label": families.get(arch).label, "n_sizes": len(fam), "n_seeds": int(fam["n_seeds"].min()),
@@ -158,8 +174,12 @@ def _family_numbers(arch, summary, fit: FamilyFit, local, spec, jacc, bottom_k, 
         "acc_smallest_std": _none_if_nan(small["top1_std"]), "acc_largest_std": _none_if_nan(large["top1_std"]),
         "ece_smallest": small["ece_mean"], "ece_smallest_std": _none_if_nan(small["ece_std"]),
         "ece_largest": large["ece_mean"],
-        "ece_peak": peak["ece_mean"], "ece_peak_std": _none_if_nan(peak["ece_std"]),
-        "ece_peak_width": peak["width"], "ece_peak_params": int(peak["params"]),
+        # None when ECE is highest at the smallest or the largest size: then there is no peak to report
+        "ece_peak": None if peak is None else peak["ece_mean"],
+        "ece_peak_std": None if peak is None else _none_if_nan(peak["ece_std"]),
+        "ece_peak_width": None if peak is None else peak["width"],
+        "ece_peak_params": None if peak is None else int(peak["params"]),
+        "ece_highest_at": "inside" if peak is not None else "smallest" if np.argmax(fam["ece_mean"].to_numpy()) == 0 else "largest",
         "conf_correct_smallest": _none_if_nan(small["conf_correct_mean"]),
         "conf_incorrect_smallest": _none_if_nan(small["conf_incorrect_mean"]),
         "gini_smallest": sp.loc[small["width"], "gini"], "gini_largest": sp.loc[large["width"], "gini"],
@@ -210,17 +230,18 @@ def analyse(runs: pd.DataFrame, per_class: pd.DataFrame, classes: list[str], cfg
     """All analyses; `cfg` is the config's `analysis` section (defaults filled in)."""
     summary = size_summary(runs)
     archs = [a for a in families.FAMILIES if a in set(summary["arch"])]
-    fits = [fit_family(runs, summary, a, cfg["bootstrap_samples"], cfg["bootstrap_seed"]) for a in archs]
+    fits = [fit_family(runs, summary, a, len(classes), cfg["bootstrap_samples"], cfg["bootstrap_seed"]) for a in archs]
     local = local_exponent_table(summary)
-    spec = specialisation_table(per_class, classes, cfg["bottom_k"])
+    bottom_k = defined_bottom_k(cfg["bottom_k"], len(classes))
+    spec = specialisation_table(per_class, classes, bottom_k)
     by_family = {
-        f.arch: _family_numbers(f.arch, summary, f, local, spec, jaccard, cfg["bottom_k"], cfg["kaplan_alpha"])
+        f.arch: _family_numbers(f.arch, summary, f, local, spec, jaccard, bottom_k, cfg["kaplan_alpha"])
         for f in fits
     }
     ratios = [f["fit"]["ratio_to_kaplan"] for f in by_family.values() if f["fit"]]
     numbers = {
         "n_runs": len(runs), "n_configs": len(summary), "seeds": sorted(int(s) for s in runs["seed"].unique()),
-        "n_seeds": int(runs["seed"].nunique()), "n_classes": len(classes),
+        "n_seeds": int(runs["seed"].nunique()), "n_classes": len(classes), "bottom_k": bottom_k,
         "kaplan_alpha": cfg["kaplan_alpha"], "ece_bins": cfg["ece_bins"],
         "ratio_to_kaplan_min": min(ratios) if ratios else None, "ratio_to_kaplan_max": max(ratios) if ratios else None,
         "families": by_family,

@@ -41,6 +41,13 @@ class DatasetSpec:
     files: tuple[RemoteFile, ...] = ()  # none: bundled with a package
     mean: tuple[float, ...] | None = None  # per-channel normalisation; None = from the training images
     std: tuple[float, ...] | None = None
+    # split(data_cfg) → (training, test) images, for a dataset whose config decides them (digits'
+    # test_fraction); raises ValueError naming the key when the config leaves a split unusable.
+    split: Callable[[dict], tuple[int, int]] | None = None
+
+    def train_images(self, data_cfg: dict) -> int:
+        """Training images under this data section (a config check: nothing is read)."""
+        return self.split(data_cfg)[0] if self.split else self.train_size
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
@@ -106,6 +113,22 @@ def fetch(file: RemoteFile, dest: str | Path, verify: bool = True) -> Path:
             f"official '{file.name}' at {dest} (the config's data.dir)."
         ) from exc
     return dest
+
+
+def file_problem(file: RemoteFile, path: str | Path) -> str | None:
+    """Why a dataset file already at `path` cannot be the official one, from its type and first
+    bytes (cheap, before any job; the md5 is checked when the data is prepared); None when fine."""
+    path = Path(path)
+    if not path.exists():
+        return None  # the download rule fetches it
+    if not path.is_file():
+        return f"{path} is not a file (a folder?); remove it, or put the official '{file.name}' there"
+    if file.name.endswith(".gz"):
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"\x1f\x8b":
+                return (f"{path} is not a gzip archive (a text or HTML page?); delete it to download it again, "
+                        f"or put the official '{file.name}' there")
+    return None
 
 
 def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

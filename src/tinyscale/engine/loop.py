@@ -25,6 +25,7 @@ from ..runs import Run
 from .augment import draw_epoch
 from .checkpoint import load_states, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
+from .heartbeat import Heartbeat, heartbeat_path
 from .members import Packed, Single, batch
 from .predict import predict_probs
 from .recipes import EngineSettings, Recipe
@@ -35,6 +36,35 @@ from .streams import epoch_generator
 
 class Diverged(RuntimeError):
     """The training loss stopped being finite; no weights are written."""
+
+
+def _divergence(runs: list[Run], epoch: int, n_steps: int, first: int, step_losses, last_finite: list) -> Diverged:
+    """Where each diverged run's loss first stopped being finite, from this epoch's per-step losses
+    (steps `first` … on, the ones this process took), with the last finite loss before it."""
+    values = step_losses[first:].cpu()
+    where = []
+    for k, run in enumerate(runs):
+        bad = (~torch.isfinite(values[:, k])).nonzero()
+        if len(bad) == 0:
+            continue
+        i = int(bad[0])
+        before = float(values[i - 1, k]) if i > 0 else last_finite[k]
+        last = f"{before:.6g}" if before is not None else "none since this process started"
+        where.append(f"{run.id}: loss {float(values[i, k])} at epoch {epoch + 1} step {first + i + 1} of {n_steps} "
+                     f"(global step {epoch * n_steps + first + i + 1}); last finite loss {last}")
+    return Diverged("the training loss is not finite: " + "; ".join(where)
+                    + ". No weights were written; lower the learning rate")
+
+
+def _check_weights(runs: list[Run], models: list[torch.nn.Module]) -> None:
+    """The final weights and BatchNorm statistics are finite (a last step or a running variance
+    can overflow where the loss did not)."""
+    for run, model in zip(runs, models):
+        tensors = [*model.named_parameters(), *model.named_buffers()]
+        bad = [name for name, t in tensors if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise Diverged(f"{run.id}: training ended with non-finite values in {', '.join(bad[:5])}"
+                           f"{' …' if len(bad) > 5 else ''}. No weights were written; lower the learning rate")
 
 
 def to_device(ds: Dataset, device, dtype=torch.float32):
@@ -104,6 +134,7 @@ def train(
 
     epoch, step, logs, wall, loss_sums = 0, 0, [[] for _ in runs], 0.0, [0.0] * K
     curves = [[] for _ in runs]
+    last_finite = [None] * K  # each run's last finite step loss before this epoch, for a divergence report
     resumed_from = None
     states = load_states(paths, device, run_meta, recipe_meta, progress) if paths and all(p.exists() for p in paths) else None
     if states:
@@ -142,11 +173,14 @@ def train(
                 "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
                 "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k],
             })
+        heartbeat.saved_at(epoch, step)
 
     members.train_mode()
     if recipe.curve and epoch == 0 and step == 0 and not curves[0]:
         log_curve_point()  # step 0: the initial error
     steps_done = 0
+    heartbeat = Heartbeat(paths, recipe.epochs, n_steps, K, saved=resumed_from)
+    heartbeat.beat(epoch, step, sec_per_epoch=wall / len(logs[0]) if logs[0] else None, force=True)
     with StopFlag() as stop:
         while epoch < recipe.epochs:
             t0 = time.perf_counter()
@@ -154,15 +188,23 @@ def train(
             for group in members.opt.param_groups:
                 group["lr"] = lr
             loss_acc = torch.tensor(loss_sums, dtype=torch.float64, device=device)
+            # Every step's losses, kept on the device: a non-finite one is found at the epoch's end
+            # (one sync per epoch, as before) and located to its step.
+            step_losses, first_step = torch.zeros(n_steps, K, dtype=torch.float64, device=device), step
             draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, epoch, device)) for r in runs]
             while step < n_steps:
-                loss_acc += members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
+                loss = members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
+                loss_acc += loss
+                step_losses[step] = loss
                 step += 1
                 steps_done += 1
+                heartbeat.beat(epoch, step, time.perf_counter() - t0)
                 if recipe.curve and step < n_steps and is_curve_step(epoch * n_steps + step):
                     log_curve_point()
                 if stop.signum is not None or steps_done == stop_after_steps:
                     wall += time.perf_counter() - t0
+                    if not bool(torch.isfinite(loss_acc).all()):  # a diverged state is not worth resuming
+                        raise _divergence(runs, epoch, n_steps, first_step, step_losses[:step], last_finite)
                     if paths:
                         save_states(loss_acc.tolist())
                     why = f"signal {stop.signum}" if stop.signum is not None else "requested stop"
@@ -170,8 +212,8 @@ def train(
                                       f"{', '.join(map(str, paths or []))}")
             losses = loss_acc.tolist()
             if not all(map(math.isfinite, losses)):
-                raise Diverged(f"[{label}] the training loss is not finite in epoch {epoch + 1} "
-                               f"(losses {losses}); lower the learning rate")
+                raise _divergence(runs, epoch, n_steps, first_step, step_losses, last_finite)
+            last_finite = step_losses[-1].tolist()
             if recipe.curve:
                 log_curve_point()  # every epoch end
             rows = [{"epoch": epoch + 1, "lr": lr, "train_loss": v / n_steps, "test_acc": None} for v in losses]
@@ -191,12 +233,15 @@ def train(
             loss_text = " ".join(f"{v / n_steps:.4f}" for v in losses)
             progress(f"[{label}] epoch {epoch}/{recipe.epochs} loss {loss_text} lr {lr:.5f}{acc} "
                      f"{epoch_time:.2f}s/epoch ETA {_format_eta(eta)}")
+            heartbeat.beat(epoch, 0, sec_per_epoch=wall / len(logs[0]), force=True)
             if paths and (epoch % settings.checkpoint_every == 0) and epoch < recipe.epochs:
                 save_states(loss_sums)
 
+    models = members.models()
+    _check_weights(runs, models)
     prov = provenance.collect(device)
     results = []
-    for run, model, log, curve in zip(runs, members.models(), logs, curves):
+    for run, model, log, curve in zip(runs, models, logs, curves):
         p = dict(prov, wall_time_s=wall / K, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
         if K > 1:
             p["packed_with"] = [r.id for r in runs]
@@ -241,7 +286,8 @@ def run_to_completion(
             probs = predict_probs(result.model, test_x, mean, std).cpu().numpy()
             save_predictions(path, probs, ds.test_y)
             print(f"{run.id}: top-1 {(probs.argmax(1) == ds.test_y).mean():.4f}", file=sys.stderr)
-    if not settings.keep_resume_state:
-        for path in state_paths:
+    for path in state_paths:
+        heartbeat_path(path).unlink(missing_ok=True)  # done: nothing of these runs is running
+        if not settings.keep_resume_state:
             Path(path).unlink(missing_ok=True)
     return results

@@ -30,6 +30,9 @@ class Family:
     epoch_seconds: Callable[[float], float]
     description: str = ""  # one LaTeX sentence for the paper's method section
     width_digits: int = 2  # decimals of a float width in run ids (int widths have none)
+    # Cost model for cluster memory and CPUs: upper-end MB of one training step's weights,
+    # activations and gradients at batch 128 of 32×32 images (host memory when training on a CPU).
+    step_mb: Callable[[float], float] = lambda width: 1000.0
 
     def format_width(self, width) -> str:
         """The width as a run id writes it; refuses widths the id cannot hold exactly."""
@@ -92,6 +95,7 @@ register(Family(
     name="scalecnn", label="ScaleCNN", width_letter="c", width_type=int, colour="#1f77b4", marker="o",
     build="tinyscale.families.scalecnn:ScaleCNN",
     epoch_seconds=lambda c: 10 + 0.012 * c**2,  # c=4: 10 s, c=64: 59 s (the original's slowest epochs)
+    step_mb=lambda c: 100 + 12 * c,  # stage-1 maps (c×32×32, six kept per block) dominate
     description=(
         r"ScaleCNN($c$) is a plain ConvNet with stage widths $c, 2c, 4c, 8c$: four blocks of "
         r"[conv$3\times3$ (no bias) $\to$ BatchNorm $\to$ ReLU]$\times 2$, max-pooling after the first three, "
@@ -102,6 +106,7 @@ register(Family(
     name="mobilenetv2", label="MobileNetV2", width_letter="w", width_type=float, colour="#d62728", marker="s",
     build="tinyscale.families.mobilenetv2:mobilenetv2",
     epoch_seconds=lambda w: 25 + 6 * w**2,  # w=0.1: 25 s, w=3: 79 s
+    step_mb=lambda w: 300 + 1500 * w,  # 6× expanded blocks at full resolution (stride-1 stem)
     description=(
         r"MobileNetV2($w$)~\citep{sandler2018mobilenetv2} is torchvision's model with width multiplier $w$, "
         r"trained from scratch, with a stride-1 stem for small images."

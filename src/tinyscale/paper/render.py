@@ -56,6 +56,15 @@ def pm(value, std, digits: int = 3, scale: float = 1.0) -> str:
     return f"{fmt(value * scale, digits)} \\pm {fmt(std * scale, digits)}"
 
 
+def common_items(keys, groups: dict) -> list:
+    """The items listed under every one of two or more `keys` of `groups` (in the first key's order):
+    the text states them once ("at every budget: …"), not once per key."""
+    lists = [list(groups.get(k) or []) for k in keys]
+    if len(lists) < 2:
+        return []
+    return [x for x in lists[0] if all(x in other for other in lists[1:])]
+
+
 def width_label(arch: str, width) -> str:
     return families.get(arch).width_label(width)
 
@@ -71,7 +80,7 @@ def environment(template_dir: str | Path = TEMPLATES) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters.update(tex=tex_escape, fmt=fmt, pct=pct, intcomma=intcomma)
-    env.globals.update(pm=pm, width_label=width_label)
+    env.globals.update(pm=pm, width_label=width_label, common_items=common_items)
     return env
 
 

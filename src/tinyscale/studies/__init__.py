@@ -34,6 +34,9 @@ class Study:
     paper_tables: tuple[str, ...] = ()  # the tables its templates read as rows
     abstract: str | None = None  # template of its abstract paragraph
     section: str | None = None  # template of its section(s)
+    captions: str | None = None  # template of its figures' captions: one macro per figure, named as the figure
+    # its headline numbers for the HTML report: its key of numbers.json → [(quantity, value), …]
+    headline: Callable[[dict], list] = field(default=lambda numbers: [])
 
 
 STUDIES: Registry[Study] = Registry("study")

@@ -62,9 +62,10 @@ def _plan(key: str) -> tuple[Model, ...]:
         combos = {(b, s["act_bits"] if b < FLOAT else FLOAT): ["a8"] for b in s["bits"]}
         for b in s["secondary_bits"]:
             combos.setdefault((b, b), []).append("ab")
-        # The secondary arm compares against the same fp32 and 8-bit models as the primary.
+        # The secondary arm, where it runs, compares against the same fp32 and 8-bit models as
+        # the primary; without secondary bit-widths there is no arm to report.
         for (b, a), arms in combos.items():
-            if arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
+            if s["secondary_bits"] and arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
             try:
@@ -121,6 +122,15 @@ def finetune_runs(config: dict):
             for m in plan(config) for seed in s["seeds"]]
 
 
+def headline(p: dict) -> list:
+    a = p["arms"].get("a8") or {}
+    rows = [("skipped", p["skipped"])] if p.get("skipped") else []
+    for budget, w in sorted((a.get("winners") or {}).items(), key=lambda kv: float(kv[0])):
+        rows.append((f"lowest error at budget {p['budget_labels'].get(budget, budget)} (W_b A{p['act_bits']})",
+                     f"{w['bits']}-bit, error {w['error']:.4f}"))
+    return rows + [("verdict", (a.get("verdict") or {}).get("verdict"))]
+
+
 STUDY = register(Study(
     name="precision",
     title="Parameters vs precision at equal storage",
@@ -134,6 +144,8 @@ STUDY = register(Study(
     paper_tables=("pp_budgets", "pp_differences", "pp_kappa"),
     abstract="precision/abstract.tex.j2",
     section="precision/section.tex.j2",
+    captions="precision/captions.tex.j2",
+    headline=headline,
 ))
 
 

@@ -88,6 +88,15 @@ def primary_arm(config: dict) -> str:
     return arm_name(st["lrs"][0], st["primary_loss"])
 
 
+def headline(st: dict) -> list:
+    a = st["arms"].get(st["primary_arm"]) or {}
+    interval = f"[{a['ci_lo']:.4g}, {a['ci_hi']:.4g}]" if a.get("ci_lo") is not None and a.get("ci_hi") is not None else None
+    return [("primary arm", st["arm_labels"].get(st["primary_arm"], st["primary_arm"])),
+            ("trade-off exponent k̂", a.get("k_hat")), ("bootstrap interval of k̂", interval),
+            ("claimed k", st["rule"]["k_claim"]), ("collapse exponent γ̂", a.get("gamma_hat")),
+            ("R² of the collapse", a.get("r2_collapse")), ("verdict", a.get("verdict"))]
+
+
 STUDY = register(Study(
     name="scale_time",
     title="Scale–time equivalence",
@@ -105,4 +114,6 @@ STUDY = register(Study(
     paper_tables=("st_summary",),
     abstract="scale_time/abstract.tex.j2",
     section="scale_time/section.tex.j2",
+    captions="scale_time/captions.tex.j2",
+    headline=headline,
 ))

@@ -20,6 +20,15 @@ def recipes(config: dict) -> dict:
     return {RECIPE: cosine_recipe(config, RECIPE)}
 
 
+def headline(ws: dict) -> list:
+    rows = [("runs", ws["n_runs"])]
+    for f in ws["families"].values():
+        fit = f.get("fit") or {}
+        rows += [(f"{f['label']}: power-law exponent α", fit.get("alpha")), (f"{f['label']}: R² of the fit", fit.get("r2")),
+                 (f"{f['label']}: accuracy of the smallest / largest", f"{f['acc_smallest']:.4f} / {f['acc_largest']:.4f}")]
+    return rows
+
+
 STUDY = register(Study(
     name="width_sweep",
     title="Scaling laws in the tiny regime",
@@ -39,4 +48,6 @@ STUDY = register(Study(
     paper_tables=("summary", "fits", "local_exponents", "specialisation", "comparison", "jaccard"),
     abstract="width_sweep/abstract.tex.j2",
     section="width_sweep/section.tex.j2",
+    captions="width_sweep/captions.tex.j2",
+    headline=headline,
 ))

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from .style import COLUMN_WIDTH, colour, label, plt, present
+from .style import COLUMN_WIDTH, colour, label, legend_above, marker, plt, present
 
 
 def plot(tables: dict[str, pd.DataFrame]):
@@ -14,8 +14,8 @@ def plot(tables: dict[str, pd.DataFrame]):
         j = jaccard[(jaccard["arch"] == arch) & (jaccard["width_b"] == largest) & (jaccard["width_a"] != largest)]
         j = j.merge(fam[["width", "params"]], left_on="width_a", right_on="width").sort_values("params")
         if len(j):
-            ax.errorbar(j["params"], j["mean"], yerr=j["std"].fillna(0), fmt="o-", color=colour(arch),
+            ax.errorbar(j["params"], j["mean"], yerr=j["std"].fillna(0), fmt=marker(arch) + "-", color=colour(arch),
                         capsize=2, label=f"{label(arch)} vs largest")
     ax.set(xscale="log", xlabel="parameters $N$", ylabel="Jaccard of error sets")
-    ax.legend(frameon=False)
+    legend_above(ax)
     return fig

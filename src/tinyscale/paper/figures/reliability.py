@@ -33,11 +33,13 @@ def plot(tables: dict[str, pd.DataFrame]):
         ax.bar(mid, agg["accuracy"].fillna(0), width=agg["hi"] - agg["lo"], color=colour(arch), alpha=0.7,
                edgecolor="k", linewidth=0.3, label="accuracy")
         ax.plot([0, 1], [0, 1], "k--", lw=0.7, label="perfect calibration")
-        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{label(arch)} {families.get(arch).width_label(width)}", xlabel="confidence")
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{label(arch)} {families.get(arch).width_label(width)}", xlabel="confidence (max. softmax)")
     for ax in axes.flat[len(chosen):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("accuracy")
-    axes.flat[0].legend(frameon=False, loc="upper left")
     fig.tight_layout()
+    # above the panels, where it covers no bar
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+               frameon=False)
     return fig

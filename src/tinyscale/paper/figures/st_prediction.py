@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from ...analysis.scale_time import predict_curve
 from .st_common import exponent_text, size_colours, size_curves, size_label
@@ -49,16 +50,16 @@ def plot(tables: dict[str, pd.DataFrame], arm: str, k_claim: float):
     colours = size_colours(curves)
     for ax, (n, neighbours) in zip(axes.flat, chosen):
         c = curves[n]
-        ax.plot(c["step"], 100 * c["test_error"], "-", color=colours[n], label="actual")
-        ax.plot(c["step"], 100 * predicted(curves, n, neighbours, k_claim), "--", color="k", lw=1.0,
-                label=rf"predicted from {' and '.join(size_label(m) for m in neighbours)}")
-        ax.set(xscale="log", xlabel="step $t$", title=f"$N$ = {size_label(n)}")
-        ax.legend(frameon=False, fontsize=5.5, loc="upper right")
+        ax.plot(c["step"], 100 * c["test_error"], "-", color=colours[n])
+        ax.plot(c["step"], 100 * predicted(curves, n, neighbours, k_claim), "--", color="k", lw=1.0)
+        ax.set(xscale="log", xlabel="step $t$", title=f"$N$ = {size_label(n)}")  # neighbours: the adjacent sizes
     for ax in axes.flat[len(chosen):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("test error (%)")
-    fig.suptitle(rf"solid: actual; dashed: neighbours read at $t\,(N/N_\mathrm{{neighbour}})^{{{k}}}$, averaged",
-                 fontsize=7)
     fig.tight_layout()
+    # one legend above the panels, where it covers no curve
+    fig.legend([Line2D([], [], color="0.4"), Line2D([], [], color="k", ls="--", lw=1.0)],
+               ["actual (seed mean)", rf"neighbours read at $t\,(N/N_\mathrm{{neighbour}})^{{{k}}}$, averaged"],
+               loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return fig

@@ -39,6 +39,9 @@ def plot(tables: dict[str, pd.DataFrame], arm: str, k_claim: float):
     ax.plot(n, t_c * (n / n_c) ** (-k_claim), "k--", lw=1.0, label=rf"slope $-{exponent_text(k_claim)}$ (claim)")
 
     ax.set(xscale="log", yscale="log")
+    # labelled ticks at 1, 2 and 5 per decade, unlabelled minor ones: the defaults crowd a narrow range
+    ax.xaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.2)
     bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.02)
     bar.set_label(r"threshold $\varepsilon$ (test error)")

@@ -27,8 +27,23 @@ def colour(family: str) -> str:
     return families.get(family).colour
 
 
+def marker(family: str) -> str:
+    """One marker per family, in every figure of every study (the family registry's)."""
+    return families.get(family).marker
+
+
 def label(family: str) -> str:
     return families.get(family).label
+
+
+def legend_above(ax, handles=None, labels=None, ncol: int = 2):
+    """The legend above the axes, outside the plotting area, so that it never covers a point."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.02), ncol=min(ncol, len(handles)),
+                     frameon=False, borderaxespad=0.0, columnspacing=1.0, handlelength=1.8)
 
 
 def present(frame: pd.DataFrame, column: str = "arch") -> list[str]:
@@ -59,8 +74,12 @@ def note(ax, text: str) -> None:
     ax.set_yticks([])
 
 
-def save(fig, path: str | Path) -> None:
-    """Write a PDF without a creation date, so the same data gives the same bytes."""
+def save(fig, path: str | Path, png: str | Path | None = None) -> None:
+    """Write a PDF without a creation date, so the same data gives the same bytes; and, when asked,
+    a PNG of the same drawing (for the HTML report, whose browsers show images but not PDFs inline)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"CreationDate": None, "Creator": "tinyscale"})
+    if png is not None:
+        with atomic_path(png) as tmp:
+            fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
