@@ -3,7 +3,8 @@
   python benchmarks/fidelity.py --device {cpu,cuda} [--json PATH]
 
 Trains the quick config's schedule (config/quick.yaml) for each variant — the plain engine,
-each speed switch alone (bf16 autocast, channels-last, torch.compile) and packed seeds — over
+each speed switch alone (bf16 autocast, channels-last; on CUDA also torch.compile, cuDNN
+autotuning and TF32) and packed seeds — over
 the same seeds, and prints mean ± std of test accuracy per variant with the difference to the
 plain engine in units of its seed std. On the CPU, torch.compile is skipped unless --compile.
 """
@@ -29,7 +30,7 @@ from tinyscale.engine.loop import train  # noqa: E402
 from tinyscale.engine.recipes import EngineSettings, cosine_recipe  # noqa: E402
 from tinyscale.runs import Run  # noqa: E402
 
-OFF = dict(channels_last=False, bf16=False, compile=False)
+OFF = dict(channels_last=False, bf16=False, compile=False, cudnn_benchmark=False, tf32=False)
 
 
 def accuracy(result) -> float:
@@ -57,6 +58,9 @@ def main(argv=None):
                 "channels_last": dataclasses.replace(base, channels_last=True)}
     if device.type == "cuda" or args.compile:
         variants["compile"] = dataclasses.replace(base, compile=True)
+    if device.type == "cuda":  # no effect on the CPU
+        variants["cudnn_benchmark"] = dataclasses.replace(base, cudnn_benchmark=True)
+        variants["tf32"] = dataclasses.replace(base, tf32=True)
     rows = []
     for spec in args.models:
         arch, width = spec.split(":")

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tinyscale import families  # noqa: E402
 from tinyscale.config import defaults  # noqa: E402
-from tinyscale.engine.augment import draw_epoch, epoch_generator  # noqa: E402
+from tinyscale.engine.augment import draw_epoch  # noqa: E402
+from tinyscale.engine.streams import epoch_generator  # noqa: E402
 from tinyscale.engine.members import Packed, Single  # noqa: E402
 from tinyscale.engine.recipes import cosine_recipe  # noqa: E402
 from tinyscale.families import build_model, count_params  # noqa: E402
@@ -131,11 +132,11 @@ def bench_original(arch, width, device, steps, repeats, batch=128, images=8192):
 def paper_recipe(batch: int):
     """The paper's recipe (the config schema's defaults: SGD 0.1, crop 4, flip, cutout 8) at `batch`.
 
-    The speed switches stay off, as the engine step was benchmarked before the port (a plain
-    module, no channels-last, bf16 or compile) — on the CPU their "auto" means off anyway.
+    The speed switches are the schema's defaults, all off (fp32, deterministic cuDNN), as the
+    engine step was benchmarked before the port (a plain module, no channels-last, bf16 or compile).
     """
     recipe = cosine_recipe({"train": defaults("train"), "augment": defaults("augment")})
-    return dataclasses.replace(recipe, batch_size=batch, channels_last=False, bf16=False, compile=False)
+    return dataclasses.replace(recipe, batch_size=batch)
 
 
 def bench_engine(arch, width, device, steps, repeats, seeds, batch=128, images=8192):
@@ -146,7 +147,7 @@ def bench_engine(arch, width, device, steps, repeats, seeds, batch=128, images=8
     train_y = torch.as_tensor(rng.integers(0, 100, images), device=device)
     mean, std = torch.tensor(MEAN, device=device), torch.tensor(STD, device=device)
     runs = [Run(arch, width, recipe.name, s) for s in range(seeds)]
-    draws = [draw_epoch(images, 32, 32, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
+    draws = [draw_epoch(images, 32, 32, recipe.augment, epoch_generator(r, 0, device)) for r in runs]
     n_steps = recipe.steps_per_epoch(images)
     counter = {"step": 0}
     # The engine's step, as engine.loop.train runs it: one plain module for one run, vmapped for K > 1.

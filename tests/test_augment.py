@@ -1,13 +1,15 @@
 import numpy as np
 import torch
 
-from tinyscale.engine.augment import AugmentConfig, augment, cutout_mask, draw_epoch, epoch_generator, normalize, random_crop
+from tinyscale.engine.augment import AugmentConfig, augment, cutout_mask, draw_epoch, normalize, random_crop
+from tinyscale.engine.streams import epoch_generator
+from tinyscale.runs import Run
 
 CFG = AugmentConfig(crop_padding=4, flip=True, cutout=8)
 
 
-def _draws(n=20_000, seed=0, epoch=0, cfg=CFG):
-    return draw_epoch(n, 32, 32, cfg, epoch_generator(seed, epoch))
+def _draws(n=20_000, seed=0, epoch=0, cfg=CFG, width=16):
+    return draw_epoch(n, 32, 32, cfg, epoch_generator(Run("scalecnn", width, "cosine", seed), epoch))
 
 
 def test_draws_are_deterministic_per_seed_and_epoch():
@@ -15,6 +17,24 @@ def test_draws_are_deterministic_per_seed_and_epoch():
     assert torch.equal(a.order, b.order) and torch.equal(a.crop, b.crop) and torch.equal(a.centre, b.centre)
     assert not torch.equal(a.order, c.order)
     assert sorted(a.order.tolist()) == list(range(20_000))
+
+
+def test_streams_are_independent_per_configuration_and_stable():
+    """Two widths (or families) of one seed draw different data orders, augmentation and dropout
+    streams, as in the original; the seeds come from a stable hash, not Python's salted hash()."""
+    from tinyscale.engine.streams import dropout_generator, stream_seed
+
+    a, b = _draws(seed=1, width=16), _draws(seed=1, width=32)
+    assert not torch.equal(a.order, b.order) and not torch.equal(a.crop, b.crop)
+    other = draw_epoch(20_000, 32, 32, CFG, epoch_generator(Run("mobilenetv2", 0.5, "cosine", 1), 0))
+    assert not torch.equal(a.order, other.order)
+    run = Run("scalecnn", 16, "cosine", 1)
+    # sha256("scalecnn|16|1|epoch|0")[:8] >> 1: the same number in every process and on every machine
+    assert stream_seed(run, "epoch", 0) == 0x5FDC3FE6B9BA6BD2
+    assert stream_seed(run, "epoch", 0) < 2**63 and stream_seed(run, "epoch", 0) != stream_seed(run, "epoch", 1)
+    assert stream_seed(run, "dropout") != stream_seed(Run("scalecnn", 32, "cosine", 1), "dropout")
+    d1, d2 = dropout_generator(run), dropout_generator(run)
+    assert torch.equal(torch.rand(5, generator=d1), torch.rand(5, generator=d2))
 
 
 def test_protocol_distributions():

@@ -42,14 +42,15 @@ def test_packed_step_gives_the_same_gradients_float64(arch, width):
                 torch.testing.assert_close(packed.buffers[name][k], b, rtol=1e-9, atol=1e-12)
 
 
-# ScaleCNN in float32 over 3 epochs. MobileNetV2 in float64 over 2 epochs: on these 8×8 toy
+# ScaleCNN in float32 over 3 epochs. MobileNetV2 in float64 over 1 epoch: on these 8×8 toy
 # images its last stages are 1×1 maps whose BatchNorm statistics come from 32 samples, and the
-# training dynamics amplify the last-bit differences between batched and single kernels by
-# about 1e5 per epoch (1e-14 after one epoch, 2e-7 after two, seen in float64), so a longer
-# run would measure that chaos, not the packing.
+# training dynamics amplify the last-bit differences between batched and single kernels
+# enormously (seen in float64 with the per-configuration streams: 3e-11 after one epoch; after
+# two, 2e-7 and 8e-8 for seeds 1 and 2 but 7e-4 for seed 0, whose data order is the most
+# chaotic), so a longer run would measure that chaos, not the packing.
 @pytest.mark.parametrize("arch,width,epochs,dtype,tol", [
     ("scalecnn", 2, 3, torch.float32, dict(rtol=1e-4, atol=1e-5)),
-    ("mobilenetv2", 0.1, 2, torch.float64, dict(rtol=1e-5, atol=1e-5)),
+    ("mobilenetv2", 0.1, 1, torch.float64, dict(rtol=1e-7, atol=1e-9)),
 ])
 def test_short_packed_training_matches_separate_runs(arch, width, epochs, dtype, tol):
     import dataclasses

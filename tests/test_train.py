@@ -128,6 +128,32 @@ def test_signal_saves_state_and_stops(tmp_path, signame):
     assert signal.getsignal(signum) is before  # handler restored
 
 
+def test_paper_config_is_fp32_with_deterministic_cudnn_by_default():
+    """The schema's defaults (the paper's config) switch every speed switch off; on CUDA that means
+    no autocast, cudnn.deterministic=True, benchmark=False and no TF32 (set without a GPU: these
+    are plain process-wide flags), and each switch is one line away."""
+    from tinyscale.engine.speed import set_backends
+
+    assert (PAPER.bf16, PAPER.channels_last, PAPER.compile, PAPER.cudnn_benchmark, PAPER.tf32) == (False,) * 5
+    def flags():
+        return (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+
+    before = flags()
+    try:
+        set_backends(PAPER, torch.device("cuda"))
+        assert flags() == (True, False, False, False)
+        set_backends(dataclasses.replace(PAPER, cudnn_benchmark=True, tf32="auto"), torch.device("cuda"))
+        assert flags() == (False, True, True, True)
+        set_backends(PAPER, torch.device("cuda"))
+        before_cpu = flags()
+        set_backends(dataclasses.replace(PAPER, cudnn_benchmark=True), torch.device("cpu"))  # nothing on the CPU
+        assert flags() == before_cpu
+    finally:
+        (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
+         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) = before
+
+
 def test_speed_switches_default_off_on_cpu_and_can_be_forced():
     import dataclasses
 
@@ -135,6 +161,7 @@ def test_speed_switches_default_off_on_cpu_and_can_be_forced():
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert not switch_on("auto", cpu) and switch_on("auto", cuda) and not switch_on(False, cuda)
+    assert not FastPath(build_model_for_test(), PAPER, cuda).bf16  # the default: fp32 on CUDA too
     ds = tiny_dataset()
     # forced on, on the CPU: channels-last and bf16 autocast train and stay close to fp32
     fast = dataclasses.replace(CFG, channels_last=True, bf16=True, compile=False)
@@ -170,9 +197,12 @@ def test_non_finite_loss_stops_the_run():
         train_run(Run("scalecnn", 2, "cosine", 0), tiny_dataset(), dataclasses.replace(CFG, lr=1e6))
 
 
-# Checksums of the final weights of short CPU runs, recorded on the code before the engine was
-# unified (train.py + packed.py): the one loop must train the same bits for the same seed.
-PINNED = {("scalecnn", 2, 1): "b79403207d2c889c", ("mobilenetv2", 0.1, 0): "ed024813e2c7db33"}
+# Checksums of the final weights of short CPU runs: the loop must keep training the same bits for
+# the same run. Re-pinned once, when the data-order, augmentation and dropout streams became
+# seeded per configuration (family, width, seed; engine/streams.py): with the old per-seed
+# streams patched back in, that code still trained the previous pins (b79403207d2c889c,
+# ed024813e2c7db33), so the streams were the only numeric change.
+PINNED = {("scalecnn", 2, 1): "160062082c96e406", ("mobilenetv2", 0.1, 0): "1719f4df384ccea2"}
 
 
 def weights_checksum(model) -> str:

@@ -68,7 +68,7 @@ def test_run_outputs_and_provenance(project):
     import numpy as np
 
     with np.load(run / "predictions.npz") as z:
-        assert z["probs"].dtype == np.float16 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
+        assert z["probs"].dtype == np.float32 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
     progress = (project / "results/tiny/logs/train/scalecnn-c2-cosine-s1.log").read_text()
     assert "epoch 2/2" in progress and "ETA" in progress
 
@@ -251,6 +251,47 @@ def test_a_deleted_checkpoint_is_rebuilt(project):
     assert planned_jobs(project)["train"] == 1
     snakemake(project)
     assert planned_jobs(project) == {}  # the retrained run is bit-identical: its tables did not change
+
+
+def test_deleted_predictions_logs_and_tables_are_rebuilt(project):
+    """Files nothing downstream reads (a training log, tables the paper does not print) are rebuilt too."""
+    root = project / "results/tiny"
+    for path in ("runs/scalecnn-c3-cosine-s1/predictions.npz", "runs/scalecnn-c4-cosine-s0/train_log.csv",
+                 "tables/runs.csv", "tables/per_class.csv", "tables/reliability.csv", "tables/calibration.csv",
+                 "tables/summary.csv", "reference/runs.csv"):
+        (root / path).unlink()
+    jobs = planned_jobs(project)
+    assert jobs["train"] == 2 and jobs["aggregate"] == 1 and jobs["analyse_width_sweep"] == 1 and jobs["reference"] == 1
+    snakemake(project)
+    assert planned_jobs(project) == {}
+
+
+def truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+# (damaged file, the rule that rebuilds it): each is found by the first job that reads it
+# (aggregate, environment, a train job), which sets it aside and names it.
+TRUNCATED = [
+    ("runs/scalecnn-c3-cosine-s1/predictions.npz", "train"),
+    ("runs/scalecnn-c2-cosine-s0/model.pt", "train"),
+    ("data/dataset.npz", "prepare_data"),
+]
+
+
+@pytest.mark.parametrize("file,rule", TRUNCATED, ids=[f.split("/")[-1] for f, _ in TRUNCATED])
+def test_a_truncated_file_is_named_and_the_same_command_rebuilds_it(project, file, rule):
+    path = project / "results/tiny" / file
+    truncate(path)
+    failed = snakemake(project, check=False)
+    assert failed.returncode != 0
+    out = failed.stdout + failed.stderr
+    assert f"results/tiny/{file}: not a readable" in out, out[-3000:]
+    assert f"Moved it to results/tiny/{file}.corrupt; run the same command again and Snakemake rebuilds it (rule {rule})" in out
+    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+    snakemake(project)  # the same command
+    assert path.exists() and planned_jobs(project) == {}
 
 def test_figures_are_byte_stable(project):
     fig = project / "results/tiny/figures/error_vs_params.pdf"

@@ -99,6 +99,7 @@ else:
 rule environment:
     input:
         records=runs_files(RUNS, "run.json"),
+        checkpoints=runs_files(RUNS, "model.pt"),  # checked whole: a damaged one is set aside and retrained
         # the summary's code: a new field (e.g. the GPU setups) reaches an existing build's appendix
         code=aggregate.__file__,
     output:

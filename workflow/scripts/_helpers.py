@@ -21,13 +21,67 @@ if (ROOT / "src").is_dir() and str(ROOT / "src") not in sys.path:
 
 @contextmanager
 def job(snakemake):
-    """Inside a workflow job: the config's plugins registered, output and errors in the rule's log."""
+    """Inside a workflow job: the config's plugins registered, output and errors in the rule's log,
+    and corrupt inputs set aside so that running the same command again rebuilds them."""
     from tinyscale.config import load_plugins
-    from tinyscale.io import log_to
+    from tinyscale.io import CorruptFile, log_to
 
     with log_to(snakemake.log[0] if snakemake.log else None):
         load_plugins(snakemake.config)
-        yield
+        try:
+            yield
+        except CorruptFile as exc:
+            message = set_aside(exc, snakemake)
+            print(message, file=sys.__stderr__, flush=True)  # on Snakemake's console, not only in the log
+            raise CorruptInput(message) from exc
+
+
+class CorruptInput(RuntimeError):
+    """A job's input that cannot be read; it has been moved aside for the rerun to rebuild."""
+
+
+def set_aside(exc, snakemake) -> str:
+    """Move each corrupt input of this job to `<file>.corrupt`: Snakemake then sees it missing and
+    the same command rebuilds it (a file that exists is never rebuilt, however damaged). Returns
+    the message that says so. Files that are not this job's inputs are left where they are."""
+    inputs = {os.path.abspath(p) for p in snakemake.input}
+    lines = []
+    for path, why in exc.problems.items():
+        if os.path.abspath(path) not in inputs:
+            lines.append(f"{path}: {why}; {exc.fix}")
+            continue
+        aside = path.with_name(path.name + ".corrupt")
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:  # another job that read it has set it aside already
+            pass
+        rule = rebuilt_by(path, snakemake.config)
+        lines.append(f"{path}: {why}. Moved it to {aside}; run the same command again and Snakemake rebuilds it "
+                     f"(rule {rule}).")
+        if rule == "download":
+            lines[-1] += " Offline, put the official file there yourself; for a copy of your own, move it back and set data.verify_md5: false."
+    return "\n".join(lines)
+
+
+def rebuilt_by(path: Path, config: dict) -> str:
+    """The rule whose output `path` is (the names train.smk and data.smk give their rules)."""
+    from tinyscale import studies
+    from tinyscale.runs import parse_run_id
+
+    path = Path(os.path.abspath(path))
+    if path.parent == Path(os.path.abspath(config["data"]["dir"])):
+        return "download"
+    if path.name == "dataset.npz":
+        return "prepare_data"
+    if path.parent.parent.name == "runs":
+        if config["train"]["pack_seeds"]:
+            return "train_packed_*"
+        try:
+            recipe = studies.recipes(config)[parse_run_id(path.parent.name).recipe]
+        except (ValueError, KeyError):
+            return "train"
+        return "train_curve" if recipe.curve else "train"
+    return "the rule whose output it is"
 
 
 def mock_snakemake(rule: str, configfile: str | None = None, snakefile: str | Path = ROOT / "Snakefile", **wildcards):

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..io import atomic_path
+from ..io import CorruptFile, atomic_path, reading
 from ..registry import Registry
 
 
@@ -94,9 +94,9 @@ def check_md5(path: str | Path, md5: str | None) -> None:
         return
     actual = md5sum(path)
     if actual != md5:
-        raise ValueError(
-            f"{path}: md5 {actual} does not match the expected {md5}; the file is corrupt or not the "
-            "official one (delete it to download it again, or set data.verify_md5: false to skip this check)"
+        raise CorruptFile(
+            {path: f"md5 {actual} does not match the expected {md5}; the file is corrupt or not the official one"},
+            "delete it to download it again, or set data.verify_md5: false to skip this check",
         )
 
 
@@ -168,7 +168,7 @@ def save_dataset(ds: Dataset, path: str | Path) -> None:
 
 
 def load_dataset(path: str | Path) -> Dataset:
-    with np.load(path, allow_pickle=False) as z:
+    with reading(path, "prepared dataset"), np.load(path, allow_pickle=False) as z:
         return Dataset(
             z["train_x"], z["train_y"], z["test_x"], z["test_y"], [str(c) for c in z["classes"]],
             z["mean"], z["std"], str(z["name"]),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import reading
 from . import DatasetSpec, RemoteFile, register
 
 
@@ -25,15 +26,12 @@ def _images(d: dict) -> np.ndarray:
 
 def read_archive(path: str | Path, train: list[str], test: list[str], meta: str, label_key: bytes, names_key: bytes):
     """(train_x, train_y, test_x, test_y, class names) from a CIFAR python archive."""
-    try:
-        tar = tarfile.open(path, "r:gz")
-    except (tarfile.TarError, OSError) as exc:
-        raise ValueError(f"{path} is not a readable tar.gz archive ({exc})") from exc
-    with tar:
+    # a truncated archive fails anywhere from opening to the last member: all of it is one read
+    with reading(path, "CIFAR python archive", fix="delete it to download it again"), tarfile.open(path, "r:gz") as tar:
         names = {Path(m.name).name: m.name for m in tar.getmembers() if m.isfile()}
         missing = set(train + test + [meta]) - set(names)
         if missing:
-            raise ValueError(f"{path} is not a CIFAR python archive: missing {sorted(missing)}")
+            raise ValueError(f"missing {sorted(missing)}")
         load = lambda keys: [_unpickle(tar, names[k]) for k in keys]  # noqa: E731
         tr, te, (m,) = load(train), load(test), load([meta])
     cat = lambda parts, f: np.concatenate([f(p) for p in parts])  # noqa: E731

@@ -1,7 +1,7 @@
 """Batched, on-device data augmentation: crop with zero padding → flip → normalise → cutout.
 
-All random draws for one epoch are made up front from one generator seeded by (seed, epoch),
-one row per training image. A batch then only indexes into them, so resuming mid-epoch
+All random draws for one epoch are made up front from one generator (`streams.epoch_generator`:
+the run's family, width, seed and the epoch), one row per training image. A batch then only indexes into them, so resuming mid-epoch
 replays exactly what an uninterrupted run would have drawn — and no per-image Python runs.
 """
 
@@ -28,11 +28,6 @@ class EpochDraws:
     crop: torch.Tensor  # (N, 2) offsets (dy, dx) in 0..2·padding
     flip: torch.Tensor  # (N,) bool
     centre: torch.Tensor  # (N, 2) cutout centre (cy, cx) in 0..H-1, 0..W-1
-
-
-def epoch_generator(seed: int, epoch: int, device: torch.device | str = "cpu") -> torch.Generator:
-    # Distinct, reproducible streams per (seed, epoch); the constant keeps seeds and epochs apart.
-    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
 
 
 def draw_epoch(n: int, height: int, width: int, cfg: AugmentConfig, gen: torch.Generator) -> EpochDraws:

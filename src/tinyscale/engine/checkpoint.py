@@ -7,12 +7,14 @@ the run and recipe it belongs to, so a resume can refuse a state from another co
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from ..families import build_model
-from ..io import atomic_path
+from ..io import CorruptFile, atomic_path, reading
 
 
 class StateMismatch(RuntimeError):
@@ -26,10 +28,8 @@ def save_state(path: str | Path, state: dict) -> None:
 
 def load_state(path: str | Path, device, run: dict, recipe: dict) -> dict:
     """A run's resume state, checked against the run and recipe that are about to continue it."""
-    try:
+    with reading(path, "resume state", fix="delete it to train this run from the start"):
         state = torch.load(path, map_location=device, weights_only=False)
-    except Exception as exc:  # a truncated or foreign file: say which and how to start over
-        raise StateMismatch(f"cannot read the resume state {path} ({exc}); delete it to train this run from the start") from exc
     differing = sorted(
         [f"run.{k}" for k in run if state.get("run", {}).get(k) != run[k]]
         + [f"recipe.{k}" for k in recipe if state.get("recipe", {}).get(k) != recipe[k]]
@@ -42,6 +42,24 @@ def load_state(path: str | Path, device, run: dict, recipe: dict) -> dict:
     return state
 
 
+def load_states(paths: list[Path], device, runs: list[dict], recipe: dict, warn: Callable[[str], None]) -> list[dict] | None:
+    """The runs' resume states; None if one cannot be read (it is moved to `<file>.corrupt` with a
+    warning, and the runs start over: a resume state holds nothing a fresh start does not redo)."""
+    states, corrupt = [], []
+    for path, run in zip(paths, runs):
+        try:
+            states.append(load_state(path, device, run, recipe))
+        except CorruptFile as exc:
+            corrupt.append(exc)
+    for exc in corrupt:
+        for path in exc.paths:
+            aside = path.with_name(path.name + ".corrupt")
+            os.replace(path, aside)
+            warn(f"warning: {exc.problems[path]}: the resume state {path} is moved to {aside}; "
+                 f"training {'these runs' if len(paths) > 1 else 'this run'} from the start")
+    return None if corrupt else states
+
+
 def save_checkpoint(path: str | Path, model: torch.nn.Module, run: dict, recipe: dict, data: dict,
                     provenance: dict, log: list[dict]) -> None:
     """The run's declared output: final weights with everything needed to rebuild and describe it."""
@@ -52,14 +70,9 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, run: dict, recipe:
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     """Rebuild the model from a checkpoint; returns (model, checkpoint dict)."""
-    try:
+    with reading(path, "checkpoint", fix="delete it and train the run again"):
         ckpt = torch.load(path, map_location=device, weights_only=False)
         r, d = ckpt["run"], ckpt["data"]
-    except Exception as exc:
-        raise RuntimeError(
-            f"{path} is not a readable checkpoint ({exc}); delete it and run the workflow again: "
-            "the train rule rebuilds it"
-        ) from exc
     model = build_model(r["arch"], r["width"], d["num_classes"], d["in_channels"]).to(device)
     recipe = ckpt.get("recipe") or {}
     if recipe.get("weight_bits", 32) < 32 or recipe.get("act_bits", 32) < 32:  # trained with LSQ quantisers

@@ -22,14 +22,16 @@ from .. import provenance
 from ..datasets import Dataset
 from ..families import count_params
 from ..runs import Run
-from .augment import draw_epoch, epoch_generator
-from .checkpoint import load_state, save_state
+from .augment import draw_epoch
+from .checkpoint import load_states, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
 from .heartbeat import Heartbeat, heartbeat_path
 from .members import Packed, Single, batch
 from .predict import predict_probs
 from .recipes import EngineSettings, Recipe
 from .signals import Interrupted, StopFlag
+from .speed import set_backends
+from .streams import epoch_generator
 
 
 class Diverged(RuntimeError):
@@ -113,6 +115,7 @@ def train(
     if len({(r.family, r.width, r.recipe) for r in runs}) != 1:
         raise ValueError(f"runs trained together must share family, width and recipe, got {[r.id for r in runs]}")
     device = torch.device(device)
+    set_backends(recipe, device)
     paths = [Path(p) for p in state_paths] if state_paths else None
     K = len(runs)
     if recipe.init_from and (init_states is None or len(init_states) != K):
@@ -122,7 +125,7 @@ def train(
     if K == 1:
         members = Single(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache, init_states)
     else:  # quantised packed runs set their step sizes from the batch each model sees first
-        first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, 0, device)) for r in runs]
+        first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, 0, device)) for r in runs]
         batches = [batch(train_x, d, 0, recipe, (mean, std), dtype)[0] for d in first] if recipe.quantised else None
         members = Packed(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache,
                          init_states, batches)
@@ -133,8 +136,8 @@ def train(
     curves = [[] for _ in runs]
     last_finite = [None] * K  # each run's last finite step loss before this epoch, for a divergence report
     resumed_from = None
-    if paths and all(p.exists() for p in paths):
-        states = [load_state(p, device, meta, recipe_meta) for p, meta in zip(paths, run_meta)]
+    states = load_states(paths, device, run_meta, recipe_meta, progress) if paths and all(p.exists() for p in paths) else None
+    if states:
         if len({(s["epoch"], s["step"]) for s in states}) != 1:
             raise RuntimeError(f"[{label}] the resume states {[str(p) for p in paths]} stopped at different steps; "
                                "delete them to train these runs from the start")
@@ -188,7 +191,7 @@ def train(
             # Every step's losses, kept on the device: a non-finite one is found at the epoch's end
             # (one sync per epoch, as before) and located to its step.
             step_losses, first_step = torch.zeros(n_steps, K, dtype=torch.float64, device=device), step
-            draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r.seed, epoch, device)) for r in runs]
+            draws = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, epoch, device)) for r in runs]
             while step < n_steps:
                 loss = members.step(train_x, train_y, draws, step, recipe, (mean, std), dtype)  # no host sync
                 loss_acc += loss

@@ -14,11 +14,7 @@ from .augment import augment
 from .packing import PackedModels
 from .recipes import Recipe
 from .speed import FastPath
-
-
-def dropout_generator(seed: int, device) -> torch.Generator:
-    """The run's own stream for dropout masks, apart from initialisation and augmentation."""
-    return torch.Generator(device=device).manual_seed(seed + 7_919_000_000)
+from .streams import dropout_generator
 
 
 def make_optimizer(params, recipe: Recipe) -> torch.optim.SGD:
@@ -85,7 +81,7 @@ class Single:
         (run,) = runs
         self.model = build_member(run, num_classes, in_channels, recipe, device, dtype, (init_states or [None])[0])
         self.opt = make_optimizer(self.model.parameters(), recipe)
-        self.dropout_gens = [dropout_generator(run.seed, device)]
+        self.dropout_gens = [dropout_generator(run, device)]
         self.forward = FastPath(self.model, recipe, device, compile_cache)
 
     def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
@@ -132,7 +128,7 @@ class Packed:
                 prime_quantisers(model, x)
         self.packed = PackedModels(models)
         self.opt = make_optimizer(self.packed.params.values(), recipe)
-        self.dropout_gens = [dropout_generator(r.seed, device) for r in runs]
+        self.dropout_gens = [dropout_generator(r, device) for r in runs]
 
     def step(self, train_x, train_y, draws, step, recipe, aug_stats, dtype) -> torch.Tensor:
         """One SGD step of every packed model on its own batch; the K losses (on device)."""

@@ -29,10 +29,13 @@ class Recipe:
     nesterov: bool
     label_smoothing: float
     augment: AugmentConfig
-    # Speed switches change numerics (bf16 visibly), so they belong to what a run's weights depend on.
+    # Speed switches change numerics on CUDA (bf16 visibly), so they belong to what a run's weights
+    # depend on; all off in the paper's config (fp32, deterministic cuDNN, as the original).
     channels_last: bool | str
     bf16: bool | str
     compile: bool | str
+    cudnn_benchmark: bool | str  # off: cudnn.deterministic=True, benchmark=False
+    tf32: bool | str  # TF32 convolutions and matmuls on Ampere+; off: true fp32
     # Quantisation-aware training (tinyscale.quant, LSQ): 32 = no quantiser.
     weight_bits: int
     act_bits: int

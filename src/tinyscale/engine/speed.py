@@ -1,7 +1,8 @@
-"""Speed switches for CUDA: channels-last, bf16 autocast, torch.compile; "auto" = on for CUDA only.
+"""Speed switches for CUDA: channels-last, bf16 autocast, torch.compile, cuDNN autotuning, TF32.
 
-On the CPU they stay off by default, where they do not pay and where runs must stay
-bit-reproducible; each can be forced on or off from the config.
+All off by default, so the paper's config trains as the original did: fp32 without autocast,
+`cudnn.deterministic=True`, `benchmark=False`. Each is one config line (`train:`): true, or
+"auto" = on for CUDA only. On the CPU only channels-last and bf16 do anything when forced on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ import torch
 def switch_on(value: bool | str, device: torch.device) -> bool:
     """Resolve a speed switch: "auto" means on for CUDA only."""
     return device.type == "cuda" if value == "auto" else bool(value)
+
+
+def set_backends(recipe, device: torch.device) -> None:
+    """cuDNN's algorithm choice and TF32 as the recipe asks (process-wide settings in PyTorch)."""
+    if device.type != "cuda":
+        return
+    benchmark = switch_on(recipe.cudnn_benchmark, device)
+    torch.backends.cudnn.benchmark = benchmark
+    torch.backends.cudnn.deterministic = not benchmark
+    # PyTorch's own default lets cuDNN convolutions use TF32: off unless asked, for true fp32.
+    tf32 = switch_on(recipe.tf32, device)
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
 
 
 class FastPath:

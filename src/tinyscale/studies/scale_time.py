@@ -54,6 +54,7 @@ def _recipe(config: dict, lr: float, loss: str, epochs: int):
         weight_decay=st["weight_decay"], nesterov=False, label_smoothing=0.0,
         augment=AugmentConfig(crop_padding=0, flip=False, cutout=0),  # no augmentation
         channels_last=train["channels_last"], bf16=train["bf16"], compile=train["compile"],
+        cudnn_benchmark=train["cudnn_benchmark"], tf32=train["tf32"],
         weight_bits=32, act_bits=32, init_from=None, curve=True, train_subset=st["train_subset"],
     )
 
