@@ -30,7 +30,6 @@ if os.path.isdir(SRC):
 
 from tinyscale.config import apply_overrides, validate_config
 
-
 # A --configfile replaces the default config rather than being merged into it, so a small
 # config never inherits the paper protocol's keys. Without one, the checkout's protocol, with
 # any --config values on top. (As a module given a config, the directive is skipped.)
@@ -68,6 +67,7 @@ ANALYSIS_RULES = ["environment", "aggregate", "reference", "analyse_width_sweep"
 
 
 rule all:
+    default_target: True
     input:
         report(PAPER_PDF, category="Paper", labels={"file": "paper.pdf"}),
         ARXIV_TAR,
@@ -77,4 +77,3 @@ rule all:
         [runs_files(RUNS, name) for name in TRAIN_OUTPUTS.values()],
         runs_files([r for r in RUNS if RECIPES[r.recipe].curve], "curve.csv"),
         [getattr(rules, name).output for name in ANALYSIS_RULES if rules.has(name)],
-    default_target: True

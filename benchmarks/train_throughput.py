@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from tinyscale import families  # noqa: E402
 from tinyscale.config import defaults  # noqa: E402
 from tinyscale.engine.augment import draw_epoch  # noqa: E402
-from tinyscale.engine.streams import epoch_generator  # noqa: E402
 from tinyscale.engine.members import Packed, Single  # noqa: E402
 from tinyscale.engine.recipes import cosine_recipe  # noqa: E402
+from tinyscale.engine.streams import epoch_generator  # noqa: E402
 from tinyscale.families import build_model, count_params  # noqa: E402
 from tinyscale.runs import Run  # noqa: E402
 

@@ -2,12 +2,11 @@ import copy
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from tinyscale.config import ConfigError, load_config, science, validate_config
 from tinyscale.runs import parse_run_id
 from tinyscale.studies import run_table
-
-from conftest import ROOT
 
 # digits' 8×8 images and 10 classes need a smaller cutout and bottom-k than the CIFAR defaults
 MINIMAL = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0],

@@ -14,11 +14,10 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import ROOT
 
 import tinyscale.config
 from tinyscale.config import ConfigError, apply_overrides, validate_config
-
-from conftest import ROOT
 
 # A valid config on the bundled digits (8×8 images, 10 classes, 1,347 training images).
 BASE = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0],

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from test_train import AUG, CFG, SETTINGS, quiet, tiny_dataset, train_run, weights_checksum
 
 from tinyscale import datasets
 from tinyscale.datasets import load_dataset, prepare, save_dataset
@@ -15,8 +16,6 @@ from tinyscale.engine.signals import Interrupted
 from tinyscale.families import build_model
 from tinyscale.io import CorruptFile, check_zips, load_predictions, save_predictions
 from tinyscale.runs import Run
-
-from test_train import AUG, CFG, SETTINGS, quiet, tiny_dataset, train_run, weights_checksum
 
 
 def truncate(path, keep=0.5):

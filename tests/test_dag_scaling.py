@@ -4,7 +4,6 @@ import importlib.util
 import math
 
 import pytest
-
 from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("dag_scaling", ROOT / "benchmarks" / "dag_scaling.py")

@@ -3,11 +3,10 @@ normalisation, the download's error, and a dataset registered by a test alone.""
 
 import numpy as np
 import pytest
+from conftest import make_cifar10_archive
 
 from tinyscale import datasets
 from tinyscale.datasets import DatasetSpec, check_md5, load_dataset, md5sum, prepare, save_dataset
-
-from conftest import make_cifar10_archive
 
 CIFAR100 = "cifar-100-python.tar.gz"
 

@@ -6,13 +6,12 @@ import re
 
 import pytest
 import torch
+from test_train import CFG, SETTINGS, quiet, tiny_dataset
 
 from tinyscale.engine import members
 from tinyscale.engine.loop import Diverged, run_to_completion, train
 from tinyscale.engine.signals import Interrupted
 from tinyscale.runs import Run
-
-from test_train import CFG, SETTINGS, quiet, tiny_dataset
 
 # tiny_dataset: 96 training images, batch 32 → 3 steps per epoch; CFG trains 3 epochs
 RUN = Run("scalecnn", 2, "cosine", 0)

@@ -5,12 +5,11 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
-
 from conftest import ROOT
 
 PINS = dict(

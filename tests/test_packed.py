@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from test_train import AUG, CFG, SETTINGS, quiet, tiny_dataset, train_run
 
 from tinyscale.engine.loop import train
 from tinyscale.engine.packing import PackedModels
@@ -10,8 +11,6 @@ from tinyscale.engine.signals import Interrupted
 from tinyscale.families import build_model
 from tinyscale.families.layers import dropout_masks, set_dropout_masks
 from tinyscale.runs import Run
-
-from test_train import AUG, CFG, SETTINGS, quiet, tiny_dataset, train_run
 
 
 @pytest.mark.parametrize("arch,width", [("scalecnn", 3), ("mobilenetv2", 0.1)])
@@ -62,7 +61,7 @@ def test_short_packed_training_matches_separate_runs(arch, width, epochs, dtype,
         alone = train_run(run, ds, cfg, AUG, progress=quiet, dtype=dtype)
         a, b = result.model.state_dict(), alone.model.state_dict()
         for name in a:
-            torch.testing.assert_close(a[name], b[name], **tol, msg=lambda m: f"{run.id} {name}: {m}")
+            torch.testing.assert_close(a[name], b[name], **tol, msg=lambda m, run=run, name=name: f"{run.id} {name}: {m}")
         assert [r["test_acc"] for r in result.log] == pytest.approx([r["test_acc"] for r in alone.log])
         assert result.log[-1]["train_loss"] == pytest.approx(alone.log[-1]["train_loss"], rel=1e-4)
         assert result.provenance["packed_with"] == [r.id for r in runs]

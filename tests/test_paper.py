@@ -5,6 +5,7 @@ import subprocess
 import jinja2
 import pandas as pd
 import pytest
+from conftest import synthetic_tables
 
 from tinyscale.analysis.reference import COMPARISON_COLUMNS
 from tinyscale.analysis.width_sweep import analyse
@@ -12,8 +13,6 @@ from tinyscale.paper.latex import compile_pdf
 from tinyscale.paper.pdfcheck import latex_log, text_problems
 from tinyscale.paper.render import TEMPLATES, environment, fmt, paper_context, pm, render, tex_escape
 from tinyscale.studies import width_sweep
-
-from conftest import ROOT, synthetic_tables
 
 CFG = {"bootstrap_samples": 50, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 ENV = {"n_runs": 1, "code_version": ["x"], "python": ["3"], "torch": ["t"], "torchvision": ["tv"], "numpy": ["n"],

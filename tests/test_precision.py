@@ -8,8 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinyscale.analysis.precision import (analyse_precision, budget_table, capacity_per_bit, equivalent_params, mark_fronts,
-                       paired_differences, pareto_front, t_interval, verdict, winners)
+from tinyscale.analysis.precision import (
+    analyse_precision,
+    budget_table,
+    capacity_per_bit,
+    equivalent_params,
+    mark_fronts,
+    paired_differences,
+    pareto_front,
+    t_interval,
+    verdict,
+    winners,
+)
 
 # t_{0.975, 2}: the two-sided 95 % quantile with 2 degrees of freedom (tables: 4.30265272975).
 T975_2 = 4.302652729749464

@@ -15,14 +15,13 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import compile_section
 
 from tinyscale.analysis.precision import RUN_COLUMNS, analyse_precision
 from tinyscale.paper.figures import plot
 from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.render import TEMPLATES, paper_context, render
 from tinyscale.studies.precision import STUDY
-
-from conftest import compile_section
 
 RULE = {"reference_bits": 2, "compared_bits": [32, 8], "tie_bits": [4], "fail_bits": [4, 8], "level": 0.95}
 COEF, ALPHA = 5.0, 0.3

@@ -5,12 +5,11 @@ import subprocess
 import types
 
 import torch
+from test_paper import ENV
 
 from tinyscale import provenance
 from tinyscale.analysis.aggregate import environment_summary
 from tinyscale.paper.render import TEMPLATES, render
-
-from test_paper import ENV
 
 
 def fake_cuda(monkeypatch, gpu="NVIDIA H100 80GB HBM3", cuda="12.4", cudnn=90100, driver="550.54.15"):

@@ -13,8 +13,21 @@ from torch import nn
 
 from tinyscale.families import count_params
 from tinyscale.families.scalecnn import ScaleCNN
-from tinyscale.quant import (IntegerWeight, LSQQuantizer, QuantConv2d, QuantLinear, export_integer_weights, load_integer_weights,
-                   lsq, macs, peak_activation_bytes, qrange, quantize_model, solve_width, storage_bits)
+from tinyscale.quant import (
+    IntegerWeight,
+    LSQQuantizer,
+    QuantConv2d,
+    QuantLinear,
+    export_integer_weights,
+    load_integer_weights,
+    lsq,
+    macs,
+    peak_activation_bytes,
+    qrange,
+    quantize_model,
+    solve_width,
+    storage_bits,
+)
 
 
 class TinyNet(nn.Module):
@@ -441,7 +454,9 @@ def test_solve_width_scalecnn_budgets(bits, c):
 
 
 def test_solve_width_error_names_everything():
-    storage = lambda w: 100 * w * w  # budget between 10² and 11²·100, ≥ 4.7 % from both
+    def storage(w):  # budget between 10² and 11²·100, ≥ 4.7 % from both
+        return 100 * w * w
+
     with pytest.raises(ValueError) as err:
         solve_width(storage, 11025)
     msg = str(err.value)

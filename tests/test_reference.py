@@ -1,11 +1,10 @@
 """The project's analysis on the original's released runs reproduces the published numbers."""
 
 import pytest
-
-from tinyscale.analysis.width_sweep import analyse
-from tinyscale.analysis.reference import compare, load_reference
-
 from conftest import ROOT
+
+from tinyscale.analysis.reference import compare, load_reference
+from tinyscale.analysis.width_sweep import analyse
 
 CFG = {"bootstrap_samples": 200, "bootstrap_seed": 0, "bottom_k": [5, 10, 20], "kaplan_alpha": 0.076, "ece_bins": 15}
 

@@ -5,13 +5,12 @@ import re
 from html import unescape
 
 import pytest
+from conftest import synthetic_tables
 from docutils.core import publish_parts
 
 from tinyscale.paper.render import TEMPLATES, render
 from tinyscale.paper.report import caption_rst, figure_captions, headline_rows, latex_to_rst
 from tinyscale.studies import precision, scale_time, width_sweep
-
-from conftest import synthetic_tables
 
 
 def paper_captions(tex: str) -> dict[str, str]:

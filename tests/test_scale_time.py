@@ -16,10 +16,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tinyscale.analysis.scale_time import (EXAMPLE_CONFIG, INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED, WEAK, _mismatch, _spearman,
-                        analyse_scale_time, bootstrap_t_min, collapse, collapse_residuals,
-                        loso_prediction, pre_plateau_window, predict_curve, thresholds,
-                        time_to_threshold, tradeoff_exponent, verdict)
+from tinyscale.analysis.scale_time import (
+    EXAMPLE_CONFIG,
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    WEAK,
+    _mismatch,
+    _spearman,
+    analyse_scale_time,
+    bootstrap_t_min,
+    collapse,
+    collapse_residuals,
+    loso_prediction,
+    pre_plateau_window,
+    predict_curve,
+    thresholds,
+    time_to_threshold,
+    tradeoff_exponent,
+    verdict,
+)
 
 SIZES = 22e3 * 4.0 ** np.arange(6)
 STEPS = 2.0 ** np.arange(16)

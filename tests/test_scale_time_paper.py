@@ -17,14 +17,13 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import compile_section
 
 from tinyscale.analysis.scale_time import EXAMPLE_CONFIG, METHODS, analyse_scale_time, predict_curve
 from tinyscale.paper.figures import plot
 from tinyscale.paper.figures.st_collapse import exponent_text, size_label
 from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.render import TEMPLATES, paper_context, render
-
-from conftest import compile_section
 
 PRIMARY = "lr0.05-mse"
 ARMS = {  # arm: (lr, loss, label)

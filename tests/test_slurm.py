@@ -13,7 +13,6 @@ import time
 import pytest
 import torch
 import yaml
-
 from conftest import ROOT, TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow

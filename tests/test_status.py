@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, TINY, copy_project, snakemake
+
 from tinyscale.config import defaults
 from tinyscale.datasets import Dataset
 from tinyscale.engine.heartbeat import heartbeat_path

@@ -7,7 +7,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow

@@ -1,8 +1,8 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
-
-import dataclasses
 
 from tinyscale.config import defaults
 from tinyscale.datasets import Dataset
@@ -10,7 +10,7 @@ from tinyscale.engine.augment import AugmentConfig
 from tinyscale.engine.checkpoint import StateMismatch
 from tinyscale.engine.loop import train
 from tinyscale.engine.members import make_optimizer
-from tinyscale.engine.recipes import EngineSettings, Recipe, cosine_recipe
+from tinyscale.engine.recipes import EngineSettings, cosine_recipe
 from tinyscale.engine.signals import Interrupted
 from tinyscale.runs import Run
 

@@ -9,7 +9,6 @@ import textwrap
 
 import pytest
 import yaml
-
 from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow

@@ -11,7 +11,6 @@ import time
 
 import pytest
 import yaml
-
 from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow

@@ -4,9 +4,9 @@ model and the CUDA, cuDNN and driver versions."""
 from __future__ import annotations
 
 import platform
-from importlib.metadata import version
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from . import __version__

@@ -113,12 +113,21 @@ def init_model(run_id):
 
 
 def write_sweep_plan():
-    write_plan(ROOT, config["name"], [
-        plan_entry(r, RECIPES[r.recipe].epochs, ROOT, runs_files([r], "run.json")[0],
-                   f"{STATE_DIR}/{r.id}.pt",  # as workflow/scripts/train.py names them
-                   PACKED_LOG.format(config_id=r.config_id) if config["train"]["pack_seeds"] else TRAIN_LOG.format(run=r.id))
-        for r in RUNS
-    ])
+    write_plan(
+        ROOT,
+        config["name"],
+        [
+            plan_entry(
+                r,
+                RECIPES[r.recipe].epochs,
+                ROOT,
+                runs_files([r], "run.json")[0],
+                f"{STATE_DIR}/{r.id}.pt",  # as workflow/scripts/train.py names them
+                PACKED_LOG.format(config_id=r.config_id) if config["train"]["pack_seeds"] else TRAIN_LOG.format(run=r.id),
+            )
+            for r in RUNS
+        ],
+    )
 
 
 # The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no

@@ -9,17 +9,17 @@ localrules:
 rule download:
     output:
         f"{DATA_DIR}/{{file}}",
+    log:
+        f"{DATA_DIR}/logs/download_{{file}}.log",
+    wildcard_constraints:
+        file="|".join(f.name.replace(".", r"\.") for f in DATASET.files) or "(?!)",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         file=lambda wildcards: next(f for f in DATASET.files if f.name == wildcards.file),
         verify=config["data"]["verify_md5"],
-    wildcard_constraints:
-        file="|".join(f.name.replace(".", r"\.") for f in DATASET.files) or "(?!)",
-    log:
-        f"{DATA_DIR}/logs/download_{{file}}.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../scripts/download.py"
 
@@ -29,14 +29,14 @@ rule prepare_data:
         files=[f"{DATA_DIR}/{f.name}" for f in DATASET.files],
     output:
         dataset=DATASET_NPZ,
+    log:
+        f"{ROOT}/logs/prepare_data.log",
+    conda:
+        TORCH_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         data=science(config["data"], ("data",)),
         names=[f.name for f in DATASET.files],
-    log:
-        f"{ROOT}/logs/prepare_data.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        TORCH_ENV
     script:
         "../scripts/prepare_data.py"

@@ -31,17 +31,22 @@ for _study, _fig in [(s, f) for s in STUDIES for f in s.figures]:
         output:
             pdf=figure_pdf(_fig.name),
             # an absolute caption path: Snakemake reads a relative one from the Snakefile's folder
-            png=report(f"{ROOT}/figures/{_fig.name}.png", caption=os.path.abspath(figure_caption(_fig.name)),
-                       category=_study.title, subcategory="Figures", labels={"figure": _fig.name}),
+            png=report(
+                f"{ROOT}/figures/{_fig.name}.png",
+                caption=os.path.abspath(figure_caption(_fig.name)),
+                category=_study.title,
+                subcategory="Figures",
+                labels={"figure": _fig.name},
+            ),
+        log:
+            f"{ROOT}/logs/figures/{_fig.name}.log",
+        conda:
+            ANALYSIS_ENV
+        resources:
+            runtime=30,  # minutes; CPU-only
         params:
             module=_fig.module,
             tables=list(_fig.tables),
             figure=_fig.params(config),
-        log:
-            f"{ROOT}/logs/figures/{_fig.name}.log",
-        resources:
-            runtime=30,  # minutes; CPU-only
-        conda:
-            ANALYSIS_ENV
         script:
             "../scripts/figure.py"

@@ -13,15 +13,15 @@ rule numbers:
         environment=rules.environment.output.environment,
     output:
         numbers=f"{ROOT}/numbers.json",
+    log:
+        f"{ROOT}/logs/numbers.log",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=10,  # minutes; CPU-only
     params:
         studies=STUDY_NAMES,
         meta={"name": config["name"], "dataset": config["data"]["dataset"]},
-    log:
-        f"{ROOT}/logs/numbers.log",
-    resources:
-        runtime=10,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../scripts/merge_numbers.py"
 
@@ -34,17 +34,17 @@ rule render_paper:
         tables=[table(t) for t in PAPER_TABLES],
     output:
         tex=f"{ROOT}/paper/paper.tex",
+    log:
+        f"{ROOT}/logs/render_paper.log",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         tables=PAPER_TABLES,
         meta={"title": config["title"], "authors": config["authors"]},
         studies=[{"name": s.name, "abstract": s.abstract, "section": s.section} for s in STUDIES],
         figures={f.name: f"../figures/{f.name}.pdf" for f in FIGURES},
-    log:
-        f"{ROOT}/logs/render_paper.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../scripts/render_paper.py"
 
@@ -59,12 +59,12 @@ rule compile_paper:
         bbl=f"{ROOT}/paper/build/paper.bbl",  # bibtex's, for the arXiv archive
     log:
         f"{ROOT}/logs/compile_paper.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
     # the env holds the script's Python; TeX (latexmk, pdflatex, the paper's packages) comes from
     # the system where the job runs, as no conda env provides it (README, "Conda environments")
     conda:
         ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     script:
         "../scripts/compile_paper.py"
 
@@ -78,10 +78,10 @@ rule arxiv:
         tar=ARXIV_TAR,
     log:
         f"{ROOT}/logs/arxiv.log",
-    resources:
-        runtime=10,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
+    resources:
+        runtime=10,  # minutes; CPU-only
     script:
         "../scripts/arxiv.py"
 
@@ -93,13 +93,13 @@ rule paper_page1:
         pdf=PAPER_PDF,
     output:
         png=f"{ROOT}/paper/page1.png",
-    params:
-        dpi=60,
     log:
         f"{ROOT}/logs/paper_page1.log",
-    resources:
-        runtime=5,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV  # pdftoppm (poppler) from the system, like TeX
+    resources:
+        runtime=5,  # minutes; CPU-only
+    params:
+        dpi=60,
     script:
         "../scripts/paper_page1.py"

@@ -22,25 +22,26 @@ rule report_captions:
     output:
         captions=[figure_caption(f.name) for f in FIGURES],
         headlines=list(HEADLINES.values()),
+    log:
+        f"{ROOT}/logs/report_captions.log",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=10,  # minutes; CPU-only
     params:
         tables=PAPER_TABLES,
         meta={},  # captions never print the title or authors, and changing those rebuilds only the paper
         figures=rules.render_paper.params.figures,
         figure_names=[f.name for f in FIGURES],
         studies=STUDY_NAMES,
-    log:
-        f"{ROOT}/logs/report_captions.log",
-    resources:
-        runtime=10,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../scripts/report_captions.py"
 
 
+HEADLINE_LABELS = {"table": "headline numbers"}
+# One line each: a line that starts with "report(" reads to Snakemake as its report directive.
 REPORT_FILES = [
-    *(report(HEADLINES[s.name], category=s.title, subcategory="Headline numbers", labels={"table": "headline numbers"})
-      for s in STUDIES),
+    *(report(HEADLINES[s.name], category=s.title, subcategory="Headline numbers", labels=HEADLINE_LABELS) for s in STUDIES),
     *(report(table(t), category=s.title, subcategory="Tables", labels={"table": t}) for t, s in TABLE_STUDY.items()),
     *(figure_caption(f.name) for f in FIGURES),
 ]

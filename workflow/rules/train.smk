@@ -38,23 +38,26 @@ if not config["train"]["pack_seeds"]:
             output:
                 **{k: run_file(v) for k, v in TRAIN_OUTPUTS.items()},
                 **({"curve": run_file("curve.csv")} if _curve else {}),
-            params:
-                # a plain value where the rule has one recipe: a function would cost every job
-                recipe=RECIPE_PARAMS[_recipes[0]] if len(_recipes) == 1
-                else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe]),
-                state_dir=STATE_DIR,
-            wildcard_constraints:
-                run="(?:" + "|".join(re.escape(c) for c in _cids) + ")-s[0-9]+",
             log:
                 TRAIN_LOG,
+            wildcard_constraints:
+                run="(?:" + "|".join(re.escape(c) for c in _cids) + ")-s[0-9]+",
+            conda:
+                TORCH_ENV
             threads: _threads
             resources:
+                **TRAIN_SLURM,
                 gpu=1 if USE_GPU else 0,
                 mem_mb=_mem_mb,
                 runtime=train_runtime(_runs[0]),
-                **TRAIN_SLURM,
-            conda:
-                TORCH_ENV
+            params:
+                # a plain value where the rule has one recipe: a function would cost every job
+                recipe=(
+                    RECIPE_PARAMS[_recipes[0]]
+                    if len(_recipes) == 1
+                    else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe])
+                ),
+                state_dir=STATE_DIR,
             script:
                 "../scripts/train.py"
 
@@ -76,22 +79,22 @@ else:
             output:
                 **{k: [f"{ROOT}/runs/{{config_id}}-s{s}/{v}" for s in _seeds] for k, v in TRAIN_OUTPUTS.items()},
                 **({"curve": [f"{ROOT}/runs/{{config_id}}-s{s}/curve.csv" for s in _seeds]} if _curve else {}),
+            log:
+                PACKED_LOG,
+            wildcard_constraints:
+                config_id="|".join(re.escape(c) for c in _cids),
+            conda:
+                TORCH_ENV
+            threads: _threads
+            resources:
+                **TRAIN_SLURM,
+                gpu=1 if USE_GPU else 0,
+                mem_mb=_mem_mb,
+                runtime=train_runtime(CONFIG_RUNS[_cids[0]][0], len(_seeds)),
             params:
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
                 state_dir=STATE_DIR,
-            wildcard_constraints:
-                config_id="|".join(re.escape(c) for c in _cids),
-            log:
-                PACKED_LOG,
-            threads: _threads
-            resources:
-                gpu=1 if USE_GPU else 0,
-                mem_mb=_mem_mb,
-                runtime=train_runtime(CONFIG_RUNS[_cids[0]][0], len(_seeds)),
-                **TRAIN_SLURM,
-            conda:
-                TORCH_ENV
             script:
                 "../scripts/train.py"
 
@@ -106,9 +109,9 @@ rule environment:
         environment=f"{ROOT}/tables/environment.json",
     log:
         f"{ROOT}/logs/environment.log",
-    resources:
-        runtime=10,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
+    resources:
+        runtime=10,  # minutes; CPU-only
     script:
         "../scripts/environment.py"

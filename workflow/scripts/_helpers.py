@@ -93,8 +93,14 @@ def mock_snakemake(rule: str, configfile: str | None = None, snakefile: str | Pa
     from snakemake.iocontainers import Wildcards
     from snakemake.logging import LoggerManager
     from snakemake.script import Snakemake
-    from snakemake.settings.types import (ConfigSettings, DeploymentSettings, OutputSettings, ResourceSettings,
-                                          StorageSettings, WorkflowSettings)
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DeploymentSettings,
+        OutputSettings,
+        ResourceSettings,
+        StorageSettings,
+        WorkflowSettings,
+    )
     from snakemake.workflow import Workflow
 
     workflow = Workflow(

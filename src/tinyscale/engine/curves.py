@@ -9,7 +9,6 @@ from .members import loss_of
 from .predict import eval_logits
 from .recipes import Recipe
 
-
 CURVE_COLUMNS = ["step", "epoch", "test_error", "test_loss", "train_error", "train_loss"]
 
 

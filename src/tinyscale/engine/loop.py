@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -241,7 +241,7 @@ def train(
     _check_weights(runs, models)
     prov = provenance.collect(device)
     results = []
-    for run, model, log, curve in zip(runs, models, logs, curves):
+    for model, log, curve in zip(models, logs, curves):
         p = dict(prov, wall_time_s=wall / K, epochs_done=epoch, num_params=count_params(model), resumed_from=resumed_from)
         if K > 1:
             p["packed_with"] = [r.id for r in runs]

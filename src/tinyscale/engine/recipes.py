@@ -64,7 +64,7 @@ class Recipe:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Recipe":
+    def from_dict(cls, d: dict) -> Recipe:
         d = dict(d)
         d["augment"] = AugmentConfig(**d["augment"])
         return cls(**d)
@@ -88,5 +88,5 @@ class EngineSettings:
     compile_cache: str | None  # inductor cache folder shared by a machine's jobs
 
     @classmethod
-    def from_config(cls, config: dict) -> "EngineSettings":
+    def from_config(cls, config: dict) -> EngineSettings:
         return cls(**{f.name: config["train"][f.name] for f in fields(cls)})

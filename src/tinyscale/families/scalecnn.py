@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 
-
 class ConvBlock(nn.Sequential):
     """[conv3×3 (no bias) → BN → ReLU] × 2."""
 

@@ -41,6 +41,6 @@ def compile_pdf(tex_path: str | Path, pdf_path: str | Path, log_path: str | Path
     if log_path:
         Path(log_path).write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        errors = [l for l in proc.stdout.splitlines() if l.startswith(str(tex_path.parent)) or l.startswith("!")]
+        errors = [line for line in proc.stdout.splitlines() if line.startswith((str(tex_path.parent), "!"))]
         raise RuntimeError(f"LaTeX failed on {tex_path}:\n" + "\n".join(errors[-10:] or proc.stdout.splitlines()[-20:]))
     os.replace(build / (tex_path.stem + ".pdf"), pdf_path)

@@ -8,8 +8,8 @@ workflow and the paper loop over the enabled studies; a run two studies ask for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..registry import Registry
 from ..runs import Run, sort_runs

@@ -64,12 +64,12 @@ def _plan(key: str) -> tuple[Model, ...]:
             combos.setdefault((b, b), []).append("ab")
         # The secondary arm, where it runs, compares against the same fp32 and 8-bit models as
         # the primary; without secondary bit-widths there is no arm to report.
-        for (b, a), arms in combos.items():
+        for (b, _), arms in combos.items():
             if s["secondary_bits"] and arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
             try:
-                width = solve_width(lambda w: _storage(fam.name, w, classes, channels, b, a), budget,
+                width = solve_width(lambda w, b=b, a=a: _storage(fam.name, w, classes, channels, b, a), budget,
                                     lo=1, tol=s["tolerance"])
             except ValueError as exc:
                 raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "

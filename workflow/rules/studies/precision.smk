@@ -23,18 +23,26 @@ rule analyse_precision:
         winners=table("pp_winners"),
         kappa=table("pp_kappa"),
         kappa_check=table("pp_kappa_check"),
+    log:
+        f"{ROOT}/logs/analyse_precision.log",
+    conda:
+        TORCH_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         settings=config["studies"]["precision"],
         models=[
-            {"budget": m.budget, "budget_bits": m.budget_bits, "bits": m.bits, "act_bits": m.act_bits,
-             "width": m.width, "storage_bits": m.storage_bits, "arms": list(m.arms), "run": r.id}
+            {
+                "budget": m.budget,
+                "budget_bits": m.budget_bits,
+                "bits": m.bits,
+                "act_bits": m.act_bits,
+                "width": m.width,
+                "storage_bits": m.storage_bits,
+                "arms": list(m.arms),
+                "run": r.id,
+            }
             for m, r in PP_RUNS
         ],
-    log:
-        f"{ROOT}/logs/analyse_precision.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        TORCH_ENV
     script:
         "../../scripts/analyse_precision.py"

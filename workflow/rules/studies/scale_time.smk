@@ -8,8 +8,7 @@ ST_RUNS = studies.get("scale_time").runs(config)
 ST_SETTINGS = config["studies"]["scale_time"]
 # recipe name → its arm (one learning rate and loss)
 ST_ARMS = {
-    _st.recipe_name(lr, loss, e): {"arm": _st.arm_name(lr, loss), "lr": lr, "loss": loss}
-    for _w, lr, loss, e in _st.plan(config)
+    _st.recipe_name(lr, loss, e): {"arm": _st.arm_name(lr, loss), "lr": lr, "loss": loss} for _w, lr, loss, e in _st.plan(config)
 }
 
 
@@ -26,16 +25,16 @@ rule analyse_scale_time:
         loso=table("st_loso"),
         collapse_residuals=table("st_collapse_residuals"),
         summary=table("st_summary"),
+    log:
+        f"{ROOT}/logs/analyse_scale_time.log",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         settings=ST_SETTINGS,
         arms=ST_ARMS,
         epochs={families.get(ST_SETTINGS["family"]).format_width(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
         primary_arm=_st.primary_arm(config),
-    log:
-        f"{ROOT}/logs/analyse_scale_time.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/analyse_scale_time.py"

@@ -15,14 +15,14 @@ rule aggregate:
         per_class=table("per_class"),
         reliability=table("reliability"),
         jaccard=table("jaccard"),
-    params:
-        ece_bins=config["analysis"]["ece_bins"],
     log:
         f"{ROOT}/logs/aggregate.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
+    params:
+        ece_bins=config["analysis"]["ece_bins"],
     script:
         "../../scripts/aggregate.py"
 
@@ -34,14 +34,14 @@ rule reference:
         numbers=f"{ROOT}/reference/numbers.json",
         summary=f"{ROOT}/reference/summary.csv",
         runs=f"{ROOT}/reference/runs.csv",
-    params:
-        analysis=config["analysis"],
     log:
         f"{ROOT}/logs/reference.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
     conda:
         ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
+    params:
+        analysis=config["analysis"],
     script:
         "../../scripts/reference.py"
 
@@ -61,14 +61,14 @@ rule analyse_width_sweep:
         specialisation=table("specialisation"),
         calibration=table("calibration"),
         comparison=table("comparison"),
+    log:
+        f"{ROOT}/logs/analyse_width_sweep.log",
+    conda:
+        ANALYSIS_ENV
+    resources:
+        runtime=30,  # minutes; CPU-only
     params:
         analysis=config["analysis"],
         recipe=RECIPE_PARAMS["cosine"],
-    log:
-        f"{ROOT}/logs/analyse_width_sweep.log",
-    resources:
-        runtime=30,  # minutes; CPU-only
-    conda:
-        ANALYSIS_ENV
     script:
         "../../scripts/analyse_width_sweep.py"

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from ... import families  # noqa: E402
-from ...io import atomic_path  # noqa: E402
+from ... import families
+from ...io import atomic_path
 
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
 
