@@ -99,9 +99,10 @@ def _local_file(module: str) -> Path | None:
     return None
 
 
-def third_party_imports(script: Path) -> dict[str, str]:
-    """Top-level third-party module → the local file that imports it, over the import closure."""
-    seen, todo, found = set(), [(script, None)], {}
+def import_closure(script: Path) -> tuple[list[str], dict[str, str]]:
+    """The local modules (tinyscale, _helpers) `script` imports, transitively, and each top-level
+    third-party module with the local file that imports it."""
+    seen, todo, local_modules, found = set(), [(script, None)], set(), {}
     while todo:
         path, package = todo.pop()
         if path in seen:
@@ -113,28 +114,21 @@ def third_party_imports(script: Path) -> dict[str, str]:
             for i in range(1, len(parts) + 1):
                 local = _local_file(".".join(parts[:i]))
                 if local:
+                    local_modules.add(".".join(parts[:i]))
                     pkg = ".".join(parts[:i]) if local.name == "__init__.py" else ".".join(parts[: i - 1])
                     todo.append((local, pkg))
             top = parts[0]
             if top and top not in sys.stdlib_module_names and top not in ("tinyscale", "_helpers", "__future__"):
                 found.setdefault(top, str(path.relative_to(ROOT)))
-    return found
+    return sorted(local_modules), found
+
+
+def third_party_imports(script: Path) -> dict[str, str]:
+    return import_closure(script)[1]
 
 
 def local_imports(script: Path) -> list[str]:
-    """The tinyscale modules (and _helpers) in the import closure of `script`."""
-    modules, todo, seen = set(), [(script, None)], set()
-    while todo:
-        path, package = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for module in _module_imports(path, package):
-            local = _local_file(module)
-            if local:
-                modules.add(module)
-                todo.append((local, module if local.name == "__init__.py" else module.rpartition(".")[0]))
-    return sorted(modules)
+    return import_closure(script)[0]
 
 
 def env_packages(name: str) -> set[str]:
