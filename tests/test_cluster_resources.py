@@ -10,6 +10,8 @@ import pytest
 import yaml
 from conftest import ROOT, copy_project
 
+from tinyscale.runs import any_of
+
 pytestmark = pytest.mark.workflow
 
 
@@ -64,3 +66,13 @@ def test_slurm_profile_sets_nothing_the_documented_options_replace():
     # a command-line option replaces the whole top-level key of a profile (snakemake --help)
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     assert not {"set-resources", "set-threads", "default-resources", "config"} & set(profile), profile
+
+
+def test_any_of_matches_exactly_its_words():
+    """The training rules' wildcard constraints: one regex per resource class, prefix-factored."""
+    words = ["scalecnn-c16-cosine", "scalecnn-c1-cosine", "scalecnn-c16-cos", "mobilenetv2-w0.10-cosine", "a"]
+    pattern = re.compile(any_of(words))
+    assert all(pattern.fullmatch(w) for w in words)
+    for other in ["scalecnn-c16-cosin", "scalecnn-c161-cosine", "scalecnn-c1", "scalecnn-c16-cosinex", "b", ""]:
+        assert not pattern.fullmatch(other), other
+    assert not re.compile(any_of([])).fullmatch("")  # no words: matches nothing

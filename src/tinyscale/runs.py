@@ -45,6 +45,26 @@ def run_id_pattern(recipes=None) -> str:
     return rf"(?:{names})-[a-z][0-9.]+-{recipe}-s[0-9]+"
 
 
+def any_of(words) -> str:
+    """A regex matching exactly one of `words`, factored by common prefixes (a trie): Python's re
+    tries a flat alternation's branches one by one, so matching one id against the thousands of
+    a large sweep's configurations would cost each Snakemake file lookup thousands of tries."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:
+            return "(?:" + "|".join(branches) + ")?" if branches else ""
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return "(?:" + emit(trie) + ")" if trie else "(?!)"
+
+
 def config_id_pattern() -> str:
     names = "|".join(sorted(families.FAMILIES))
     return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}"

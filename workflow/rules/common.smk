@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tinyscale import datasets, studies
 from tinyscale.config import science
-from tinyscale.runs import config_id_pattern, cpus, memory_mb, run_id_pattern, runtime_minutes
+from tinyscale.runs import any_of, config_id_pattern, cpus, memory_mb, run_id_pattern, runtime_minutes
 from tinyscale.status import PLAN, plan_entry, write_plan
 
 STUDIES = studies.enabled(config)
