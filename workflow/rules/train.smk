@@ -103,12 +103,6 @@ rule environment:
     input:
         records=runs_files(RUNS, "run.json"),
         checkpoints=runs_files(RUNS, "model.pt"),  # checked whole: a damaged one is set aside and retrained
-        # Every run's other files too, unread: Snakemake calls a job whose requested outputs exist up
-        # to date, so a deleted (or set-aside) log or prediction file is rebuilt only if some job asks
-        # for it. Asked here, once per file, rather than by rule all (half the planning of 10,000 runs).
-        logs=runs_files(RUNS, "train_log.csv"),
-        predictions=runs_files(RUNS, "predictions.npz"),
-        curves=runs_files([r for r in RUNS if RECIPES[r.recipe].curve], "curve.csv"),
         # the summary's code: a new field (e.g. the GPU setups) reaches an existing build's appendix
         code=aggregate.__file__,
     output:
