@@ -132,10 +132,13 @@ def write_sweep_plan():
 
 # The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no
 # rule's output, so it retrains nothing. Every build that starts rewrites it (dry runs and cluster
-# jobs do not); where none exists yet (a build finished before status existed), parsing writes it.
-if not Path(ROOT, PLAN).exists():
+# jobs do not); where none exists yet (a build finished before status existed), parsing writes it,
+# and the start of that build need not write it again.
+PLAN_WRITTEN_AT_PARSE = not Path(ROOT, PLAN).exists()
+if PLAN_WRITTEN_AT_PARSE:
     write_sweep_plan()
 
 
 onstart:
-    write_sweep_plan()
+    if not PLAN_WRITTEN_AT_PARSE:
+        write_sweep_plan()
