@@ -113,6 +113,12 @@ def copy_project(dest):
     return dest
 
 
+def pdf_text(pdf) -> str:
+    """The PDF's text with whitespace normalised (pdftotext)."""
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
 def snakemake(project, *args, config="tiny.yaml", check=True, cores=True):
     # targets and options before --configfile, which would swallow the words after it
     cmd = ["snakemake", *(["--cores", "2"] if cores else []), *args, "--configfile", config]

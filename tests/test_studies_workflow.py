@@ -3,11 +3,10 @@ winning bit-width of numbers.json, and the runs the studies share with the width
 
 import json
 import re
-import subprocess
 
 import pytest
 import yaml
-from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, pdf_text, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -31,9 +30,8 @@ def built(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("studies"))
     (project / "studies.yaml").write_text(yaml.safe_dump(STUDIES))
     snakemake(project, config="studies.yaml")
-    text = subprocess.run(["pdftotext", str(project / "results/studies/paper/paper.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    return project, json.loads((project / "results/studies/numbers.json").read_text()), " ".join(text.split())
+    text = pdf_text(project / "results/studies/paper/paper.pdf")
+    return project, json.loads((project / "results/studies/numbers.json").read_text()), text
 
 
 def test_pdf_states_the_scale_time_exponent(built):

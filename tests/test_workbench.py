@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 import yaml
-from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, pdf_text, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -42,9 +42,7 @@ def test_a_family_registered_in_a_plugin_builds_the_paper(tmp_path):
     fam = numbers["width_sweep"]["families"]["mlp"]
     assert fam["label"] == "TinyMLP" and fam["n_sizes"] == 3 and fam["fit"] is not None
     assert (project / "results/mlp/runs/mlp-h16-cosine-s0/model.pt").exists()
-    text = subprocess.run(["pdftotext", str(project / "results/mlp/paper/paper.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    text = " ".join(text.split())
+    text = pdf_text(project / "results/mlp/paper/paper.pdf")
     assert "TinyMLP" in text and "h=16" in text and "two-layer perceptron" in text
     assert f"{fam['fit']['alpha']:.3f}" in text
     assert_reads_cleanly(project / "results/mlp/paper/paper.pdf")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import yaml
-from conftest import TINY, assert_reads_cleanly, copy_project, snakemake
+from conftest import TINY, assert_reads_cleanly, copy_project, pdf_text, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -45,8 +45,7 @@ def test_pdf_states_the_alpha_of_numbers_json(project):
     numbers = json.loads((project / "results/tiny/numbers.json").read_text())
     ws = numbers["width_sweep"]
     alpha = ws["families"]["scalecnn"]["fit"]["alpha"]
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    text = " ".join(text.split())
+    text = pdf_text(pdf)
     assert f"{alpha:.3f}" in text
     assert ws["families"]["mobilenetv2"]["fit"] is None
     assert "not fitted: 1 size(s) in the sweep" in text
@@ -70,12 +69,6 @@ def test_run_outputs_and_provenance(project):
         assert z["probs"].dtype == np.float32 and z["probs"].shape == (450, 10) and z["preds"].shape == (450,)
     progress = (project / "results/tiny/logs/train/scalecnn-c2-cosine-s1.log").read_text()
     assert "epoch 2/2" in progress and "ETA" in progress
-
-
-def pdf_text(pdf) -> str:
-    """The PDF's text with whitespace normalised (pdftotext)."""
-    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(out.split())
 
 
 def test_arxiv_tarball_compiles_alone_to_the_same_text(project, tmp_path):
