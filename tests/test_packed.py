@@ -68,7 +68,7 @@ def test_short_packed_training_matches_separate_runs(arch, width, epochs, dtype,
 
 
 def test_packing_needs_one_configuration():
-    with pytest.raises(ValueError, match="share family, width and recipe"):
+    with pytest.raises(ValueError, match="share family, width, recipe and training set"):
         train([Run("scalecnn", 2, "cosine", 0), Run("scalecnn", 4, "cosine", 0)], tiny_dataset(), CFG, SETTINGS)
 
 

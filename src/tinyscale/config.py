@@ -138,9 +138,20 @@ def _check_data(config: dict) -> list[str]:
         errors.append(f"config key 'train.batch_size' is {train['batch_size']}: larger than the {n_train} training "
                       f"images, so drop_last leaves no step; allowed: 1 to {n_train}")
     st = config["studies"].get("scale_time", {})
-    if n_train is not None and st.get("enabled") and st["batch_size"] > n_train:
-        errors.append(f"config key 'studies.scale_time.batch_size' is {st['batch_size']}: larger than the {n_train} "
-                      f"training images, so no step is taken; allowed: 1 to {n_train}")
+    if n_train is not None and st.get("enabled"):
+        smallest = min([n_train] + [n for n in st["data_sizes"] if n])
+        if st["batch_size"] > smallest:
+            errors.append(f"config key 'studies.scale_time.batch_size' is {st['batch_size']}: larger than the "
+                          f"{smallest} training images of the smallest training set, so no step is taken; "
+                          f"allowed: 1 to {smallest}")
+        too_big = [n for n in st["data_sizes"] if n and n > n_train]
+        if too_big:
+            errors.append(f"config key 'studies.scale_time.data_sizes' is {st['data_sizes']!r}: {too_big[0]} is more "
+                          f"than the {n_train} training images of {spec.name}; allowed: 1 to {n_train}, or null "
+                          "for the whole set")
+        if st["train_subset"] > n_train:
+            errors.append(f"config key 'studies.scale_time.train_subset' is {st['train_subset']}: more than the "
+                          f"{n_train} training images of {spec.name}; allowed: 1 to {n_train}")
     for key in ("crop_padding", "cutout"):
         value = config["augment"][key]
         if cosine and value >= side:  # a crop padded by ≥ side, or a box of ≥ side, can blank a whole image

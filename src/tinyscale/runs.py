@@ -1,8 +1,12 @@
 """The run table: which runs a config asks for, their readable ids, and their cost.
 
-A run is family × width × recipe × seed. Its id reads like `scalecnn-c16-cosine-s3` or
-`mobilenetv2-w0.75-cosine-s0` and parses back; the family registry says how each family
-writes its width. Every study contributes runs; a run two studies ask for is one target.
+A run is family × width × recipe × seed, on a training set: by default the config's dataset in
+full, with its own labels; a study may train on another registered dataset, a fixed nested subset
+of the training images, or with a fraction of the training labels corrupted. Its id reads like
+`scalecnn-c16-cosine-s3`, `mobilenetv2-w0.75-cosine-s0` or
+`mlp-h20-st_lr0.1_mse_e30-n10000-noise0.2-s1` (10,000 training images, 20 % noisy labels) and
+parses back; the family registry says how each family writes its width. Every study contributes
+runs; a run two studies ask for is one target.
 """
 
 from __future__ import annotations
@@ -22,19 +26,42 @@ class Run:
     width: float
     recipe: str
     seed: int
+    data_size: int = 0  # training images of the fixed nested subset; 0: the whole training set
+    noise: float = 0.0  # fraction of training labels corrupted (symmetric); 0: clean labels
+    dataset: str = ""  # a registered dataset; "": the config's data.dataset
 
     @property
     def config_id(self) -> str:
-        """The configuration (family, width, recipe) without the seed: what packed seeds share."""
+        """The configuration (family, width, recipe, training set) without the seed: what packed seeds share."""
         fam = families.get(self.family)
-        return f"{self.family}-{fam.width_letter}{fam.format_width(self.width)}-{self.recipe}"
+        return f"{self.family}-{fam.width_letter}{fam.format_width(self.width)}-{self.recipe}{self.data_suffix}"
+
+    @property
+    def data_suffix(self) -> str:
+        """`-n10000-noise0.2-on_mnist`: the training set when it is not the config's whole, clean one."""
+        size = f"-n{self.data_size}" if self.data_size else ""
+        noise = f"-noise{format_fraction(self.noise)}" if self.noise else ""
+        return size + noise + (f"-on_{self.dataset}" if self.dataset else "")
 
     @property
     def id(self) -> str:
         return f"{self.config_id}-s{self.seed}"
 
     def as_dict(self) -> dict:
-        return {"run_id": self.id, "arch": self.family, "width": self.width, "recipe": self.recipe, "seed": self.seed}
+        """The record's run fields; the training-set axes appear only where they are not the default,
+        so the records (and resume states) of existing builds stay as they were."""
+        d = {"run_id": self.id, "arch": self.family, "width": self.width, "recipe": self.recipe, "seed": self.seed}
+        extra = {"data_size": self.data_size, "noise": self.noise, "dataset": self.dataset}
+        return d | {k: v for k, v in extra.items() if v}
+
+
+def format_fraction(value: float) -> str:
+    """A label-noise fraction as an id writes it (`0.2`, `0.05`); refuses one outside [0, 1) or
+    with more than three decimals, which would not read back exactly."""
+    text = f"{float(value):.3f}".rstrip("0").rstrip(".")
+    if not 0 <= value < 1 or float(text) != float(value):
+        raise ValueError(f"label-noise fraction {value!r} must be in [0, 1) with at most 3 decimals")
+    return text
 
 
 def run_id_pattern(recipes=None) -> str:
@@ -42,7 +69,11 @@ def run_id_pattern(recipes=None) -> str:
     `recipes`, only of runs under one of those recipes (each train rule takes its own)."""
     names = "|".join(sorted(families.FAMILIES))
     recipe = RECIPE_NAME if recipes is None else "(?:" + ("|".join(re.escape(r) for r in recipes) or "(?!)") + ")"
-    return rf"(?:{names})-[a-z][0-9.]+-{recipe}-s[0-9]+"
+    return rf"(?:{names})-[a-z][0-9.]+-{recipe}{DATA_SUFFIX}-s[0-9]+"
+
+
+# The training-set segments of an id, each optional, in this order.
+DATA_SUFFIX = r"(?:-n[0-9]+)?(?:-noise[0-9.]+)?(?:-on_[a-z][a-z0-9_]*)?"
 
 
 def any_of(words) -> str:
@@ -67,11 +98,15 @@ def any_of(words) -> str:
 
 def config_id_pattern() -> str:
     names = "|".join(sorted(families.FAMILIES))
-    return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}"
+    return rf"(?:{names})-[a-z][0-9.]+-{RECIPE_NAME}{DATA_SUFFIX}"
 
 
 def parse_run_id(run_id: str) -> Run:
-    m = re.fullmatch(rf"(?P<family>[a-z][a-z0-9]*)-(?P<letter>[a-z])(?P<width>[0-9.]+)-(?P<recipe>{RECIPE_NAME})-s(?P<seed>[0-9]+)", run_id)
+    m = re.fullmatch(
+        rf"(?P<family>[a-z][a-z0-9]*)-(?P<letter>[a-z])(?P<width>[0-9.]+)-(?P<recipe>{RECIPE_NAME})"
+        r"(?:-n(?P<size>[0-9]+))?(?:-noise(?P<noise>[0-9.]+))?(?:-on_(?P<dataset>[a-z][a-z0-9_]*))?-s(?P<seed>[0-9]+)",
+        run_id,
+    )
     if not m or m["family"] not in families.FAMILIES:
         raise ValueError(
             f"not a run id: {run_id!r}; expected e.g. 'scalecnn-c16-cosine-s3' or 'mobilenetv2-w0.75-cosine-s0'"
@@ -81,7 +116,9 @@ def parse_run_id(run_id: str) -> Run:
     if m["letter"] != fam.width_letter:
         raise ValueError(f"not a run id: {run_id!r}; {fam.label} widths are written '{fam.width_letter}…'")
     try:
-        run = Run(fam.name, fam.cast_width(m["width"]), m["recipe"], int(m["seed"]))
+        run = Run(fam.name, fam.cast_width(m["width"]), m["recipe"], int(m["seed"]), int(m["size"] or 0),
+                  float(m["noise"] or 0), m["dataset"] or "")
+        run.id  # noqa: B018  (formats, so validates, the width and noise)
     except ValueError:
         run = None
     if run is None or run.id != run_id:
@@ -94,8 +131,9 @@ def family_order(name: str) -> int:
 
 
 def sort_runs(runs) -> list[Run]:
-    """Unique runs, ordered by family (registry order), recipe, width, seed."""
-    return sorted(set(runs), key=lambda r: (family_order(r.family), r.recipe, r.width, r.seed))
+    """Unique runs, ordered by family (registry order), recipe, training set, width, seed."""
+    return sorted(set(runs), key=lambda r: (family_order(r.family), r.recipe, r.dataset, r.data_size, r.noise,
+                                            r.width, r.seed))
 
 
 def sweep(models: dict, recipe: str, seeds) -> list[Run]:

@@ -23,6 +23,12 @@ ARXIV_TAR = f"{ROOT}/paper/arxiv.tar.gz"
 # reference makes Snakemake 9.27 (Rule.expand_input) hash each whole list once per input file,
 # N² work for N runs.
 DATASET_NPZ = f"{ROOT}/data/dataset.npz"
+
+
+def dataset_npz(name=""):
+    """The prepared file of a dataset: the config's own (name ""), or another one a study trains on."""
+    return DATASET_NPZ if not name or name == config["data"]["dataset"] else f"{ROOT}/data/{name}.npz"
+
 # Resume states live outside the declared outputs, so a failed job's cleanup keeps them.
 STATE_DIR = f"{ROOT}/state"
 # Each training job's log: one per run, or one per configuration when its seeds are packed.
@@ -65,7 +71,7 @@ def study_numbers(study):
 def train_resources(run, n=1):
     """(threads, mem_mb, runtime at the first attempt) of a job training `n` runs like `run`,
     from the dataset and the run's size (tinyscale.runs): threads are also SLURM's CPUs."""
-    dataset, batch = config["data"]["dataset"], RECIPES[run.recipe].batch_size
+    dataset, batch = run.dataset or config["data"]["dataset"], RECIPES[run.recipe].batch_size
     return (
         cpus(run, dataset, batch, gpu=USE_GPU),
         memory_mb(run, dataset, batch, gpu=USE_GPU, runs=n),
@@ -75,7 +81,7 @@ def train_resources(run, n=1):
 
 def train_runtime(run, n=1):
     """Minutes for a job training `n` runs like `run`, growing with each retry."""
-    epochs, dataset = RECIPES[run.recipe].epochs, config["data"]["dataset"]
+    epochs, dataset = RECIPES[run.recipe].epochs, run.dataset or config["data"]["dataset"]
     return lambda wildcards, attempt: n * runtime_minutes(run, epochs, dataset, attempt)
 
 

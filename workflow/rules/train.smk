@@ -16,13 +16,26 @@ TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run
 # learning curve; train_packed_N with train.pack_seeds).
 TRAIN_CLASSES = {}
 
+# A run on another dataset, a training subset or noisy labels (tinyscale.engine.trainset) trains in
+# a rule of such runs: its dataset is its input, and the split seed that draws its subset and
+# noise is a param (so it retrains when that seed changes, and no other run does).
+
+
+def _data_key(run):
+    return (run.dataset, bool(run.data_size or run.noise))
+
+
+def _data_params(data_key):
+    return {"split_seed": config["data"]["split_seed"]} if data_key[1] else {}
+
+
 if not config["train"]["pack_seeds"]:
     for _config_id, _runs in CONFIG_RUNS.items():
-        _key = (RECIPES[_runs[0].recipe].curve, train_resources(_runs[0]))
+        _key = (RECIPES[_runs[0].recipe].curve, train_resources(_runs[0]), _data_key(_runs[0]))
         TRAIN_CLASSES.setdefault(_key, []).append(_config_id)
 
     _numbers = {False: 0, True: 0}
-    for (_curve, (_threads, _mem_mb, _)), _cids in sorted(TRAIN_CLASSES.items()):
+    for (_curve, (_threads, _mem_mb, _), _data), _cids in sorted(TRAIN_CLASSES.items()):
         _runs = [CONFIG_RUNS[c][0] for c in _cids]
         _recipes = sorted({r.recipe for r in _runs})
         _name = ("train_curve" if _curve else "train") + (f"_r{_numbers[_curve]}" if _numbers[_curve] else "")
@@ -32,7 +45,7 @@ if not config["train"]["pack_seeds"]:
             name:
                 _name
             input:
-                dataset=DATASET_NPZ,
+                dataset=dataset_npz(_data[0]),
                 # an input function costs every job of the rule: only where a recipe starts from weights
                 init=(lambda wildcards: init_model(wildcards.run)) if any(RECIPES[r].init_from for r in _recipes) else [],
             output:
@@ -58,6 +71,7 @@ if not config["train"]["pack_seeds"]:
                     else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe])
                 ),
                 state_dir=STATE_DIR,
+                **_data_params(_data),
             script:
                 "../scripts/train.py"
 
@@ -65,16 +79,21 @@ else:
     # One rule per distinct seed list, output set and resources (a rule's outputs are fixed),
     # each for the configurations whose runs have exactly those.
     for _cid, _runs in CONFIG_RUNS.items():
-        _key = (tuple(r.seed for r in _runs), RECIPES[_runs[0].recipe].curve, train_resources(_runs[0], len(_runs)))
+        _key = (
+            tuple(r.seed for r in _runs),
+            RECIPES[_runs[0].recipe].curve,
+            train_resources(_runs[0], len(_runs)),
+            _data_key(_runs[0]),
+        )
         TRAIN_CLASSES.setdefault(_key, []).append(_cid)
 
-    for _i, ((_seeds, _curve, (_threads, _mem_mb, _)), _cids) in enumerate(sorted(TRAIN_CLASSES.items())):
+    for _i, ((_seeds, _curve, (_threads, _mem_mb, _), _data), _cids) in enumerate(sorted(TRAIN_CLASSES.items())):
 
         rule:
             name:
                 f"train_packed_{_i}"
             input:
-                dataset=DATASET_NPZ,
+                dataset=dataset_npz(_data[0]),
                 init=lambda wildcards: [init_model(r.id) for r in CONFIG_RUNS[wildcards.config_id] if init_model(r.id)],
             output:
                 **{k: [f"{ROOT}/runs/{{config_id}}-s{s}/{v}" for s in _seeds] for k, v in TRAIN_OUTPUTS.items()},
@@ -95,6 +114,7 @@ else:
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
                 state_dir=STATE_DIR,
+                **_data_params(_data),
             script:
                 "../scripts/train.py"
 

@@ -12,11 +12,14 @@ with job(snakemake):
     records = [read_json(path) for path in snakemake.input.records]
     arm_of = {recipe: a["arm"] for recipe, a in p.arms.items()}
     long = long_curves(records, [pd.read_csv(path) for path in snakemake.input.curves], arm_of)
-    tables, arms = analyse_scale_time(long[["arm", "n_params", "seed", "step", "test_error"]], p.settings["analysis"])
+    # The equivalence's arms are trained on the whole, clean training set; the unified law's data
+    # and noise arms are read by its own statistics.
+    clean = long[(long["data_size"] == 0) & (long["noise"] == 0)]
+    tables, arms = analyse_scale_time(clean[["arm", "n_params", "seed", "step", "test_error"]], p.settings["analysis"])
     arm_meta = {a["arm"]: {"lr": a["lr"], "loss": a["loss"]} for a in p.arms.values()}
     sizes = long.drop_duplicates("width").sort_values("n_params")
     write_csv(snakemake.output.long, long)
-    write_csv(snakemake.output.curves, seed_mean_curves(long))
+    write_csv(snakemake.output.curves, seed_mean_curves(clean))
     for name, columns in TABLE_COLUMNS.items():
         write_csv(snakemake.output[name], tables.get(name, pd.DataFrame(columns=columns)))
     write_csv(snakemake.output.summary, summary_table(arms, arm_meta))
@@ -29,6 +32,6 @@ with job(snakemake):
         "epochs": dict(p.epochs), "plateau_margin": s["analysis"]["collapse"]["plateau_margin"], "batch_size": s["batch_size"], "momentum": s["momentum"],
         "weight_decay": s["weight_decay"], "train_subset": s["train_subset"],
         "k_claim": s["analysis"]["verdict"]["k_claim"], "rule": s["analysis"]["verdict"], "arms": arms,
-        "arm_labels": {a["arm"]: f"lr {a['lr']:g}, {'MSE' if a['loss'] == 'mse' else 'cross-entropy'}"
-                       for a in p.arms.values()},
+        "arm_labels": {a["arm"]: ("Adam, " if a.get("optimizer") == "adam" else "")
+                       + f"lr {a['lr']:g}, {'MSE' if a['loss'] == 'mse' else 'cross-entropy'}" for a in p.arms.values()},
     })

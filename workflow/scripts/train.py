@@ -30,6 +30,7 @@ with job(snakemake):
         curve_paths=outputs.get("curve"),
         prediction_paths=outputs["predictions"],
         init_paths=paths(snakemake.input.init),
+        split_seed=snakemake.params.get("split_seed", 0),  # only runs on a subset or noisy labels use it
     )
     for run, result, record in zip(runs, results, outputs["record"]):
         write_json(record, {**run.as_dict(), **result.provenance})

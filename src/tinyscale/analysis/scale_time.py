@@ -868,20 +868,24 @@ TABLE_COLUMNS = {
 
 
 def long_curves(records: list[dict], curves: list[pd.DataFrame], arm_of: dict[str, str]) -> pd.DataFrame:
-    """One row per logged point of every run: arm, width, n_params, seed, step, test_error, ….
+    """One row per logged point of every run: arm, width, n_params, seed, data_size, noise, step,
+    test_error, ….
 
-    `records` are the runs' run.json (run id, width, seed, num_params), `curves` their curve
-    files, `arm_of` maps a recipe name to its arm (one learning rate and loss).
+    `records` are the runs' run.json (run id, width, seed, num_params, and data_size and noise
+    where the run has them: 0 is the whole, clean training set), `curves` their curve files,
+    `arm_of` maps a recipe name to its arm (one optimiser, learning rate and loss).
     """
-    parts = [c.assign(arm=arm_of[r["recipe"]], width=r["width"], n_params=r["num_params"], seed=r["seed"])
+    parts = [c.assign(arm=arm_of[r["recipe"]], width=r["width"], n_params=r["num_params"], seed=r["seed"],
+                      data_size=r.get("data_size", 0), noise=r.get("noise", 0.0))
              for r, c in zip(records, curves)]
-    cols = ["arm", "width", "n_params", "seed", "step", "epoch", "test_error", "test_loss", "train_error", "train_loss"]
+    cols = ["arm", "width", "n_params", "seed", "data_size", "noise", "step", "epoch", "test_error", "test_loss",
+            "train_error", "train_loss"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 def seed_mean_curves(long: pd.DataFrame) -> pd.DataFrame:
     """Per arm and size, the seed-mean test error at each logged step (the figures' curves)."""
-    g = long[long["step"] > 0].groupby(["arm", "width", "n_params", "step"], sort=True)
+    g = long[long["step"] > 0].groupby(["arm", "width", "n_params", "data_size", "noise", "step"], sort=True)
     return g.agg(test_error=("test_error", "mean"), n_seeds=("seed", "nunique")).reset_index()
 
 

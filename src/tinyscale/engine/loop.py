@@ -112,8 +112,9 @@ def train(
     interruption; `init_states` (one state dict per run) are the weights a recipe with
     `init_from` starts from. Returns one result per run, in order.
     """
-    if len({(r.family, r.width, r.recipe) for r in runs}) != 1:
-        raise ValueError(f"runs trained together must share family, width and recipe, got {[r.id for r in runs]}")
+    if len({r.config_id for r in runs}) != 1:
+        raise ValueError(f"runs trained together must share family, width, recipe and training set, "
+                         f"got {[r.id for r in runs]}")
     device = torch.device(device)
     set_backends(recipe, device)
     paths = [Path(p) for p in state_paths] if state_paths else None
@@ -260,18 +261,24 @@ def write_log_csv(path: str | Path, log: list[dict]) -> None:
 def run_to_completion(
     runs: list[Run], ds: Dataset, recipe: Recipe, settings: EngineSettings, device,
     checkpoint_paths: list, log_paths: list, state_paths: list, curve_paths: list | None = None,
-    init_paths: list | None = None, prediction_paths: list | None = None,
+    init_paths: list | None = None, prediction_paths: list | None = None, split_seed: int = 0,
 ) -> list[TrainResult]:
     """Train (or resume) `runs`, write each checkpoint, log, test-set predictions (and curve), then
     drop the resume states unless kept. `init_paths` are the checkpoints a recipe with
-    `init_from` starts from."""
+    `init_from` starts from; `split_seed` (the config's data.split_seed) fixes the runs' training
+    subset and noisy labels (tinyscale.engine.trainset)."""
     import pandas as pd
 
     from ..io import save_predictions, write_csv
     from .checkpoint import load_checkpoint, save_checkpoint
+    from .trainset import training_set
 
     init_states = [load_checkpoint(p, device)[1]["model"] for p in init_paths] if init_paths else None
-    results = train(runs, ds, recipe, settings, device, state_paths, init_states=init_states)
+    train_ds, train_record = training_set(ds, runs[0], split_seed)
+    results = train(runs, train_ds, recipe, settings, device, state_paths, init_states=init_states)
+    if train_record:
+        for result in results:
+            result.provenance["training_set"] = train_record
     data = {"name": ds.name, "num_classes": ds.num_classes, "in_channels": ds.in_channels,
             "mean": [float(v) for v in ds.mean], "std": [float(v) for v in ds.std]}
     for run, result, ckpt, log in zip(runs, results, checkpoint_paths, log_paths):

@@ -17,8 +17,13 @@ from .speed import FastPath
 from .streams import dropout_generator
 
 
-def make_optimizer(params, recipe: Recipe) -> torch.optim.SGD:
-    """The recipe's SGD over `params` (a module's parameters, or packed stacked ones)."""
+def make_optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
+    """The recipe's optimiser over `params` (a module's parameters, or packed stacked ones): SGD, or
+    Adam at the recipe's rate with torch's other defaults (the scale–time study's negative control)."""
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
+    if recipe.optimizer != "sgd":
+        raise ValueError(f"recipe {recipe.name}: unknown optimizer {recipe.optimizer!r}; use sgd or adam")
     return torch.optim.SGD(
         params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay, nesterov=recipe.nesterov,
     )
@@ -106,13 +111,15 @@ class Single:
         """Each run's weights and SGD momentum by parameter name (the resume-state format)."""
         momentum = {name: self.opt.state[p]["momentum_buffer"] for name, p in self.model.named_parameters()
                     if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
-        return [{"model": self.model.state_dict(), "momentum": momentum}]
+        return [{"model": self.model.state_dict(), "momentum": momentum,
+                 **_adam_states(self.opt, dict(self.model.named_parameters()), None)}]
 
     def set_state(self, k: int, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         for name, p in self.model.named_parameters():
             if name in state["momentum"]:
                 self.opt.state[p]["momentum_buffer"] = state["momentum"][name].to(p.device, p.dtype).clone()
+        _set_adam_states(self.opt, dict(self.model.named_parameters()), state, None)
 
 
 class Packed:
@@ -154,7 +161,8 @@ class Packed:
         """Each run's weights and SGD momentum by parameter name, from one unstack."""
         buffers = {name: self.opt.state[p]["momentum_buffer"] for name, p in self.packed.params.items()
                    if self.opt.state.get(p, {}).get("momentum_buffer") is not None}
-        return [{"model": model.state_dict(), "momentum": {name: buf[k] for name, buf in buffers.items()}}
+        return [{"model": model.state_dict(), "momentum": {name: buf[k] for name, buf in buffers.items()},
+                 **_adam_states(self.opt, self.packed.params, k)}
                 for k, model in enumerate(self.packed.unstack())]
 
     def set_state(self, k: int, state: dict) -> None:
@@ -164,3 +172,24 @@ class Packed:
             if name in state["momentum"]:
                 buf = self.opt.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
                 buf[k].copy_(state["momentum"][name])
+        _set_adam_states(self.opt, self.packed.params, state, k)
+
+
+def _adam_states(opt, params: dict, k: int | None) -> dict:
+    """Adam's moments and step count by parameter name (run k's slice of packed ones); {} for SGD,
+    so SGD resume states keep their format."""
+    if not isinstance(opt, torch.optim.Adam):
+        return {}
+    return {"adam": {name: {key: (v[k] if k is not None and v.dim() else v).clone() for key, v in opt.state[p].items()}
+                     for name, p in params.items() if opt.state.get(p)}}
+
+
+def _set_adam_states(opt, params: dict, state: dict, k: int | None) -> None:
+    for name, saved in state.get("adam", {}).items():
+        p = params[name]
+        current = opt.state[p]
+        for key, v in saved.items():
+            if k is None or v.dim() == 0:
+                current[key] = v.to(current[key].device if key in current else v.device).clone()
+            else:
+                current.setdefault(key, torch.zeros_like(p))[k].copy_(v)

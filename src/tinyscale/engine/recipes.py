@@ -44,6 +44,9 @@ class Recipe:
     # Log a learning curve: test and training-subset error and loss at steps 2^k and every epoch end.
     curve: bool
     train_subset: int  # images of the fixed training subset the curve's training error uses
+    # Fields added after the first builds: each has a default, and `as_dict` leaves it out at that
+    # default, so the recipes (the training rules' params) of existing builds stay as they were.
+    optimizer: str = "sgd"  # "sgd" (momentum, nesterov, weight decay as above) or "adam" (torch defaults, lr)
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
@@ -61,13 +64,20 @@ class Recipe:
         return self.weight_bits < 32 or self.act_bits < 32
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for f in fields(self):
+            if f.name in LATER_FIELDS and d[f.name] == f.default:
+                del d[f.name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Recipe:
         d = dict(d)
         d["augment"] = AugmentConfig(**d["augment"])
         return cls(**d)
+
+
+LATER_FIELDS = ("optimizer",)
 
 
 def cosine_recipe(config: dict, name: str = "cosine") -> Recipe:

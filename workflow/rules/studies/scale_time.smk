@@ -6,10 +6,8 @@ from tinyscale.studies import scale_time as _st
 
 ST_RUNS = studies.get("scale_time").runs(config)
 ST_SETTINGS = config["studies"]["scale_time"]
-# recipe name → its arm (one learning rate and loss)
-ST_ARMS = {
-    _st.recipe_name(lr, loss, e): {"arm": _st.arm_name(lr, loss), "lr": lr, "loss": loss} for _w, lr, loss, e in _st.plan(config)
-}
+# recipe name → its arm (one optimiser, learning rate and loss)
+ST_ARMS = _st.arms(config)
 
 
 rule analyse_scale_time:
