@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_train import CFG, SETTINGS, quiet, tiny_dataset, train_run, weights_checksum
 
-from tinyscale.config import ConfigError, defaults, validate_config
+from tinyscale.config import ConfigError, validate_config
 from tinyscale.engine.loop import train
 from tinyscale.engine.recipes import Recipe
 from tinyscale.engine.signals import Interrupted
@@ -99,7 +99,7 @@ def test_the_unified_law_arms_are_the_primary_arm_on_subsets_and_noisy_labels():
 
 
 def test_default_scale_time_config_has_no_further_arms():
-    st = defaults("studies")["scale_time"]
+    st = validate_config(st_config())["studies"]["scale_time"]
     assert (st["data_sizes"], st["label_noise"], st["optimisers"]) == ([None], [0.0], ["sgd"])
 
 

@@ -29,6 +29,7 @@ def dataset_npz(name=""):
     """The prepared file of a dataset: the config's own (name ""), or another one a study trains on."""
     return DATASET_NPZ if not name or name == config["data"]["dataset"] else f"{ROOT}/data/{name}.npz"
 
+
 # Resume states live outside the declared outputs, so a failed job's cleanup keeps them.
 STATE_DIR = f"{ROOT}/state"
 # Each training job's log: one per run, or one per configuration when its seeds are packed.

@@ -64,6 +64,7 @@ if not config["train"]["pack_seeds"]:
                 mem_mb=_mem_mb,
                 runtime=train_runtime(_runs[0]),
             params:
+                **_data_params(_data),
                 # a plain value where the rule has one recipe: a function would cost every job
                 recipe=(
                     RECIPE_PARAMS[_recipes[0]]
@@ -71,7 +72,6 @@ if not config["train"]["pack_seeds"]:
                     else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe])
                 ),
                 state_dir=STATE_DIR,
-                **_data_params(_data),
             script:
                 "../scripts/train.py"
 
@@ -111,10 +111,10 @@ else:
                 mem_mb=_mem_mb,
                 runtime=train_runtime(CONFIG_RUNS[_cids[0]][0], len(_seeds)),
             params:
+                **_data_params(_data),
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
                 state_dir=STATE_DIR,
-                **_data_params(_data),
             script:
                 "../scripts/train.py"
 
