@@ -1,6 +1,7 @@
 # The run table, the recipes and every path, computed once from the config.
 
 import dataclasses
+import os
 import re
 import shutil
 from pathlib import Path
@@ -45,6 +46,15 @@ USE_GPU = config["device"] == "cuda" or (
 # Conda environments per family of rules (--sdm conda), by absolute path, as rules live at several depths.
 TORCH_ENV = str(TINYSCALE_DIR / "envs" / "torch.yaml")
 ANALYSIS_ENV = str(TINYSCALE_DIR / "envs" / "analysis.yaml")
+
+
+def portable(path):
+    """A path of the workflow's own code or templates as an input: relative to the working directory
+    where it lies inside it, so that moving or renaming the project folder changes no rule's set of
+    inputs (and reruns nothing); absolute otherwise (the workflow used from elsewhere)."""
+    path = os.path.abspath(path)
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
 
 
 wildcard_constraints:

@@ -7,7 +7,7 @@
 from tinyscale.paper.figures import module_path
 
 FIGURES = studies.figures(config)
-FIGURE_STYLE = module_path("tinyscale.paper.figures.style")
+FIGURE_STYLE = portable(module_path("tinyscale.paper.figures.style"))
 
 
 def figure_pdf(name):
@@ -26,7 +26,7 @@ for _study, _fig in [(s, f) for s in STUDIES for f in s.figures]:
             f"figure_{_fig.name}"
         input:
             tables=[table(t) for t in _fig.tables],
-            code=[module_path(m) for m in (_fig.module, *_fig.shared)],
+            code=[portable(module_path(m)) for m in (_fig.module, *_fig.shared)],
             style=FIGURE_STYLE,
         output:
             pdf=figure_pdf(_fig.name),

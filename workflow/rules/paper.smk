@@ -3,7 +3,7 @@
 
 from tinyscale.paper.render import TEMPLATES
 
-TEMPLATE_FILES = sorted(str(p) for p in TEMPLATES.rglob("*.tex.j2"))
+TEMPLATE_FILES = sorted(portable(p) for p in TEMPLATES.rglob("*.tex.j2"))
 PAPER_TABLES = sorted({t for s in STUDIES for t in s.paper_tables})
 
 
@@ -52,7 +52,7 @@ rule render_paper:
 rule compile_paper:
     input:
         tex=rules.render_paper.output.tex,
-        bib=str(TEMPLATES.parent / "references.bib"),
+        bib=portable(TEMPLATES.parent / "references.bib"),
         figures=[figure_pdf(f.name) for f in FIGURES],
     output:
         pdf=PAPER_PDF,

@@ -4,7 +4,7 @@
 # study's tables and headline numbers; and the paper. Snakemake collects report() files from
 # the jobs of the default target, so REPORT_FILES are inputs of rule all (which marks the paper).
 
-CAPTION_TEMPLATES = [str(TEMPLATES / s.captions) for s in STUDIES if s.captions]
+CAPTION_TEMPLATES = [portable(TEMPLATES / s.captions) for s in STUDIES if s.captions]
 # Each table under the first study whose paper section reads it.
 TABLE_STUDY = {}
 for _study in STUDIES:

@@ -124,7 +124,7 @@ rule environment:
         records=runs_files(RUNS, "run.json"),
         checkpoints=runs_files(RUNS, "model.pt"),  # checked whole: a damaged one is set aside and retrained
         # the summary's code: a new field (e.g. the GPU setups) reaches an existing build's appendix
-        code=aggregate.__file__,
+        code=portable(aggregate.__file__),
     output:
         environment=f"{ROOT}/tables/environment.json",
     log:
