@@ -80,6 +80,11 @@ class Dataset:
     def in_channels(self) -> int:
         return int(self.train_x.shape[1])
 
+    @property
+    def example_shape(self) -> tuple[int, ...]:
+        """One training example's shape: (C, H, W) of an image or spectrogram, (T,) of a token window."""
+        return tuple(int(d) for d in self.train_x.shape[1:])
+
 
 def md5sum(path: str | Path) -> str:
     h = hashlib.md5()

@@ -73,7 +73,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     with reading(path, "checkpoint", fix="delete it and train the run again"):
         ckpt = torch.load(path, map_location=device, weights_only=False)
         r, d = ckpt["run"], ckpt["data"]
-    model = build_model(r["arch"], r["width"], d["num_classes"], d["in_channels"]).to(device)
+    model = build_model(r["arch"], r["width"], d["num_classes"], d["in_channels"], d.get("example_shape")).to(device)
     recipe = ckpt.get("recipe") or {}
     if recipe.get("weight_bits", 32) < 32 or recipe.get("act_bits", 32) < 32:  # trained with LSQ quantisers
         from ..quant import quantize_model

@@ -21,6 +21,7 @@ import torch
 from .. import provenance
 from ..datasets import Dataset
 from ..families import count_params
+from ..families import get as get_family
 from ..runs import Run
 from .augment import draw_epoch
 from .checkpoint import load_states, save_state
@@ -124,11 +125,11 @@ def train(
     train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
     n, _, h, w = train_x.shape
     if K == 1:
-        members = Single(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache, init_states)
+        members = Single(runs, ds.num_classes, ds.example_shape, recipe, device, dtype, settings.compile_cache, init_states)
     else:  # quantised packed runs set their step sizes from the batch each model sees first
         first = [draw_epoch(n, h, w, recipe.augment, epoch_generator(r, 0, device)) for r in runs]
         batches = [batch(train_x, d, 0, recipe, (mean, std), dtype)[0] for d in first] if recipe.quantised else None
-        members = Packed(runs, ds.num_classes, ds.in_channels, recipe, device, dtype, settings.compile_cache,
+        members = Packed(runs, ds.num_classes, ds.example_shape, recipe, device, dtype, settings.compile_cache,
                          init_states, batches)
     label = runs[0].id if K == 1 else f"{runs[0].config_id} ×{K}"
     run_meta, recipe_meta = [r.as_dict() for r in runs], recipe.as_dict()
@@ -281,6 +282,8 @@ def run_to_completion(
             result.provenance["training_set"] = train_record
     data = {"name": ds.name, "num_classes": ds.num_classes, "in_channels": ds.in_channels,
             "mean": [float(v) for v in ds.mean], "std": [float(v) for v in ds.std]}
+    if get_family(runs[0].family).input == "shape":  # (the image CNNs' checkpoints stay as they were)
+        data["example_shape"] = list(ds.example_shape)
     for run, result, ckpt, log in zip(runs, results, checkpoint_paths, log_paths):
         save_checkpoint(ckpt, result.model, run.as_dict(), recipe.as_dict(), data, result.provenance, result.log)
         write_log_csv(log, result.log)

@@ -45,11 +45,11 @@ def batch(train_x, draws, step: int, recipe: Recipe, aug_stats, dtype) -> tuple[
     return augment(train_x[idx], draws, idx, recipe.augment, *aug_stats).to(dtype), idx
 
 
-def build_member(run: Run, num_classes: int, in_channels: int, recipe: Recipe, device, dtype, init_state=None):
+def build_member(run: Run, num_classes: int, in_channels: tuple, recipe: Recipe, device, dtype, init_state=None):
     """One run's model as training starts: from its seed, or from another run's final weights,
-    with LSQ quantisers when the recipe quantises."""
+    with LSQ quantisers when the recipe quantises. `in_channels` is one example's shape."""
     torch.manual_seed(run.seed)  # initialisation comes from the seed alone
-    model = build_model(run.family, run.width, num_classes, in_channels).to(device, dtype)
+    model = build_model(run.family, run.width, num_classes, in_channels[0], in_channels).to(device, dtype)
     if init_state is not None:
         model.load_state_dict(init_state)
     if recipe.quantised:
@@ -81,7 +81,7 @@ def prime_quantisers(model: torch.nn.Module, x: torch.Tensor) -> None:
 class Single:
     """One run as a plain module: the K = 1 case."""
 
-    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype,
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: tuple, recipe: Recipe, device, dtype,
                  compile_cache=None, init_states=None):
         (run,) = runs
         self.model = build_member(run, num_classes, in_channels, recipe, device, dtype, (init_states or [None])[0])
@@ -125,7 +125,7 @@ class Single:
 class Packed:
     """K runs of one configuration stacked into one vmapped model: the K > 1 case."""
 
-    def __init__(self, runs: list[Run], num_classes: int, in_channels: int, recipe: Recipe, device, dtype,
+    def __init__(self, runs: list[Run], num_classes: int, in_channels: tuple, recipe: Recipe, device, dtype,
                  compile_cache=None, init_states=None, first_batches=None):
         init_states = init_states or [None] * len(runs)
         # Each seed's own initialisation (or starting weights), exactly as a single run.

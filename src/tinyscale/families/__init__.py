@@ -33,6 +33,11 @@ class Family:
     # Cost model for cluster memory and CPUs: upper-end MB of one training step's weights,
     # activations and gradients at batch 128 of 32×32 images (host memory when training on a CPU).
     step_mb: Callable[[float], float] = lambda width: 1000.0
+    task: str = "image_classification"  # a registered task (tinyscale.tasks): the datasets it trains on
+    # How `build` is called: "channels": build(width, num_classes, in_channels) (the image CNNs);
+    # "shape": build(width, num_classes, input_shape, **options), input_shape one example's shape.
+    input: str = "channels"
+    options: tuple = ()  # default build options, ((name, value), …); a config's families: section overrides them
 
     def format_width(self, width) -> str:
         """The width as a run id writes it; refuses widths the id cannot hold exactly."""
@@ -79,10 +84,17 @@ def get(name: str) -> Family:
     return FAMILIES.lookup(name)
 
 
-def build_model(family: str, width, num_classes: int, in_channels: int = 3):
+def build_model(family: str, width, num_classes: int, in_channels: int = 3, input_shape: tuple | None = None,
+                options: dict | None = None):
+    """A fresh model of `family` at `width`; `input_shape` (one example's shape) and `options` (over the
+    family's defaults) reach families built from the shape; the image CNNs need only `in_channels`."""
     fam = get(family)
     fam.format_width(width)  # validates the width
-    return fam.builder()(fam.cast_width(width), num_classes, in_channels)
+    if fam.input == "channels":
+        return fam.builder()(fam.cast_width(width), num_classes, in_channels)
+    if input_shape is None:
+        raise ValueError(f"{fam.label} is built from its input's shape: pass input_shape")
+    return fam.builder()(fam.cast_width(width), num_classes, tuple(input_shape), **(dict(fam.options) | (options or {})))
 
 
 def count_params(model) -> int:

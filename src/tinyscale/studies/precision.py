@@ -38,13 +38,13 @@ def recipe_name(bits: int, act_bits: int) -> str:
     return f"qat_w{bits}a{act_bits}" if (bits, act_bits) != (FLOAT, FLOAT) else "ft_w32a32"
 
 
-def _storage(family: str, width, num_classes: int, in_channels: int, bits: int, act_bits: int) -> int:
+def _storage(family: str, width, num_classes: int, shape: tuple, bits: int, act_bits: int) -> int:
     import torch
 
     from ..quant import quantize_model, storage_bits
 
     with torch.device("meta"):  # shapes only: no memory, no initialisation cost
-        model = families.build_model(family, width, num_classes, in_channels)
+        model = families.build_model(family, width, num_classes, shape[0], shape)
         return storage_bits(quantize_model(model, bits, act_bits))
 
 
@@ -55,10 +55,10 @@ def _plan(key: str) -> tuple[Model, ...]:
     s = json.loads(key)
     fam = families.get(s["family"])
     spec = datasets.get(s["dataset"])
-    classes, channels = spec.num_classes, spec.image_shape[0]
+    classes, shape = spec.num_classes, tuple(spec.image_shape)
     models = []
     for c in s["budget_widths"]:
-        budget = _storage(fam.name, c, classes, channels, FLOAT, FLOAT)
+        budget = _storage(fam.name, c, classes, shape, FLOAT, FLOAT)
         combos = {(b, s["act_bits"] if b < FLOAT else FLOAT): ["a8"] for b in s["bits"]}
         for b in s["secondary_bits"]:
             combos.setdefault((b, b), []).append("ab")
@@ -69,13 +69,13 @@ def _plan(key: str) -> tuple[Model, ...]:
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
             try:
-                width = solve_width(lambda w, b=b, a=a: _storage(fam.name, w, classes, channels, b, a), budget,
+                width = solve_width(lambda w, b=b, a=a: _storage(fam.name, w, classes, shape, b, a), budget,
                                     lo=1, tol=s["tolerance"])
             except ValueError as exc:
                 raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "
                                  "raise studies.precision.tolerance or choose other budget_widths") from None
             models.append(Model(c, budget, b, a, fam.cast_width(width),
-                                _storage(fam.name, width, classes, channels, b, a), tuple(sorted(arms))))
+                                _storage(fam.name, width, classes, shape, b, a), tuple(sorted(arms))))
     return tuple(models)
 
 
@@ -153,5 +153,5 @@ def model_costs(family: str, width, num_classes: int, image_shape: tuple[int, in
     """MACs of one forward pass of one image (C, H, W) and its peak activation memory (bytes at `act_bits`)."""
     from ..quant import macs, peak_activation_bytes
 
-    model = families.build_model(family, width, num_classes, image_shape[0])
+    model = families.build_model(family, width, num_classes, image_shape[0], image_shape)
     return {"macs": macs(model, image_shape), "peak_act_bytes": peak_activation_bytes(model, image_shape, act_bits)}

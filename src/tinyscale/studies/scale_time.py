@@ -34,7 +34,7 @@ def n_params(config: dict, width) -> int:
 
     st, spec = _settings(config), datasets.get(config["data"]["dataset"])
     with torch.device("meta"):
-        model = families.build_model(st["family"], width, spec.num_classes, spec.image_shape[0])
+        model = families.build_model(st["family"], width, spec.num_classes, spec.image_shape[0], spec.image_shape)
     return families.count_params(model)
 
 
