@@ -111,7 +111,26 @@ def _check_registries(config: dict) -> list[str]:
                 families.get(family).format_width(w)
             except ValueError as exc:
                 errors.append(f"config key 'studies.{study}.{widths_key}': {exc}")
+    if config["data"]["dataset"] in datasets.DATASETS:
+        uses = [(f"models.{name}", name) for name, widths in config["models"].items() if widths]
+        uses += [(f"studies.{study}.family", config["studies"][study]["family"]) for study in ("precision", "scale_time")
+                 if config["studies"].get(study, {}).get("enabled")]
+        errors += [task_mismatch(key, name, config["data"]["dataset"], "data.dataset")
+                   for key, name in uses if name in families.FAMILIES
+                   and task_mismatch(key, name, config["data"]["dataset"], "data.dataset")]
     return errors
+
+
+def task_mismatch(family_key: str, family: str, dataset: str, dataset_key: str) -> str | None:
+    """Why a family cannot train on a dataset (each belongs to a task), naming both keys; None when it can."""
+    from . import datasets, families
+
+    fam, spec = families.get(family), datasets.get(dataset)
+    if fam.task == spec.task:
+        return None
+    return (f"config key '{family_key}' names {fam.label}, a family for {fam.task.replace('_', ' ')}, but "
+            f"'{dataset_key}' is {dataset!r}, a dataset for {spec.task.replace('_', ' ')}; use a family of the "
+            f"dataset's task ({', '.join(f.name for f in families.FAMILIES.values() if f.task == spec.task)})")
 
 
 def _check_data(config: dict) -> list[str]:

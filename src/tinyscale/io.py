@@ -128,6 +128,15 @@ def save_predictions(path: str | Path, probs: np.ndarray, labels: np.ndarray) ->
             )
 
 
+def save_token_predictions(path: str | Path, target_probs: np.ndarray, preds: np.ndarray, labels: np.ndarray) -> None:
+    """A language model's file: per position (N×T), the probability of the target byte (float32;
+    bits per byte = mean −log2 of it), the target, and the most probable byte."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, probs=np.asarray(target_probs, dtype=np.float32),
+                                labels=np.asarray(labels, dtype=np.int64), preds=np.asarray(preds, dtype=np.int64))
+
+
 def load_predictions(path: str | Path) -> dict[str, np.ndarray]:
     with reading(path, "prediction file"), np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in ("probs", "labels", "preds")}

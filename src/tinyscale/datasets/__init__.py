@@ -44,6 +44,7 @@ class DatasetSpec:
     # split(data_cfg) → (training, test) images, for a dataset whose config decides them (digits'
     # test_fraction); raises ValueError naming the key when the config leaves a split unusable.
     split: Callable[[dict], tuple[int, int]] | None = None
+    task: str = "image_classification"  # a registered task (tinyscale.tasks); its families train on it
 
     def train_images(self, data_cfg: dict) -> int:
         """Training images under this data section (a config check: nothing is read)."""

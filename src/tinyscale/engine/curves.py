@@ -26,6 +26,6 @@ def error_and_loss(model, x_uint8, y, mean, std, recipe: Recipe, batch_size: int
     """Error rate and mean loss of `model` in eval mode on (x, y)."""
     wrong, loss = 0, 0.0
     for i, logits in zip(range(0, len(y), batch_size), eval_logits(model, x_uint8, mean, std, batch_size)):
-        wrong += (logits.argmax(1) != y[i : i + batch_size]).sum().item()
+        wrong += (logits.argmax(-1) != y[i : i + batch_size]).sum().item()
         loss += loss_of(logits, y[i : i + batch_size], recipe, reduction="none").sum().item()
-    return wrong / len(y), loss / len(y)
+    return wrong / y.numel(), loss / len(y)  # token windows: the error per position

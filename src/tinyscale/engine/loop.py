@@ -28,11 +28,16 @@ from .checkpoint import load_states, save_state
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
 from .heartbeat import Heartbeat, heartbeat_path
 from .members import Packed, Single, batch
-from .predict import predict_probs
+from .predict import eval_logits, predict_probs
 from .recipes import EngineSettings, Recipe
 from .signals import Interrupted, StopFlag
 from .speed import set_backends
 from .streams import epoch_generator
+
+
+def eval_argmax(model, x, mean, std) -> list[torch.Tensor]:
+    """Each position's most probable token, batch by batch."""
+    return [logits.argmax(-1) for logits in eval_logits(model, x, mean, std)]
 
 
 class Diverged(RuntimeError):
@@ -123,7 +128,7 @@ def train(
     if recipe.init_from and (init_states is None or len(init_states) != K):
         raise ValueError(f"recipe {recipe.name} starts from the '{recipe.init_from}' runs' weights: pass init_states")
     train_x, train_y, test_x, test_y, mean, std = to_device(ds, device, dtype)
-    n, _, h, w = train_x.shape
+    n, (h, w) = len(train_x), (train_x.shape[-2:] if train_x.dim() == 4 else (1, 1))  # token windows: no image
     if K == 1:
         members = Single(runs, ds.num_classes, ds.example_shape, recipe, device, dtype, settings.compile_cache, init_states)
     else:  # quantised packed runs set their step sizes from the batch each model sees first
@@ -222,7 +227,7 @@ def train(
             if (epoch + 1) % settings.eval_every == 0 or epoch + 1 == recipe.epochs:
                 for row, model in zip(rows, members.models()):
                     probs = predict_probs(model, test_x, mean, std)
-                    row["test_acc"] = (probs.argmax(1) == test_y).float().mean().item()
+                    row["test_acc"] = (probs.argmax(-1) == test_y).float().mean().item()
             epoch_time = time.perf_counter() - t0
             wall += epoch_time
             for row, log in zip(rows, logs):
@@ -270,7 +275,7 @@ def run_to_completion(
     subset and noisy labels (tinyscale.engine.trainset)."""
     import pandas as pd
 
-    from ..io import save_predictions, write_csv
+    from ..io import save_predictions, save_token_predictions, write_csv
     from .checkpoint import load_checkpoint, save_checkpoint
     from .trainset import training_set
 
@@ -293,6 +298,16 @@ def run_to_completion(
         test_x = torch.as_tensor(ds.test_x, device=device)
         mean, std = (torch.tensor(data[k], dtype=torch.float32, device=device) for k in ("mean", "std"))
         for run, result, path in zip(runs, results, prediction_paths):
+            if test_x.dim() == 2:  # token windows: each target's probability, not N×T×V of them
+                from .predict import target_probs
+
+                test_y = torch.as_tensor(ds.test_y, device=device)
+                probs = target_probs(result.model, test_x, test_y, mean, std)
+                preds = torch.cat(eval_argmax(result.model, test_x, mean, std))
+                save_token_predictions(path, probs.cpu().numpy(), preds.cpu().numpy(), ds.test_y)
+                bits = float(-torch.log2(probs.double().clamp_min(1e-30)).mean())
+                print(f"{run.id}: {bits:.4f} bits per byte", file=sys.stderr)
+                continue
             probs = predict_probs(result.model, test_x, mean, std).cpu().numpy()
             save_predictions(path, probs, ds.test_y)
             print(f"{run.id}: top-1 {(probs.argmax(1) == ds.test_y).mean():.4f}", file=sys.stderr)

@@ -30,7 +30,11 @@ def make_optimizer(params, recipe: Recipe) -> torch.optim.Optimizer:
 
 
 def loss_of(logits: torch.Tensor, y: torch.Tensor, recipe: Recipe, reduction: str = "mean") -> torch.Tensor:
-    """The recipe's loss: cross-entropy, or MSE on one-hot targets (mean over classes per sample)."""
+    """The recipe's loss: cross-entropy, or MSE on one-hot targets (mean over classes per sample).
+    Token windows (logits B×T×V, targets B×T) score every position; a sample's loss is its mean."""
+    if logits.dim() == 3:
+        per_token = loss_of(logits.flatten(0, 1), y.flatten().long(), recipe, reduction="none").view(y.shape)
+        return per_token.mean() if reduction == "mean" else per_token.mean(dim=1)
     if recipe.loss == "cross_entropy":
         return F.cross_entropy(logits, y, reduction=reduction, label_smoothing=recipe.label_smoothing)
     if recipe.loss == "mse":
@@ -40,8 +44,11 @@ def loss_of(logits: torch.Tensor, y: torch.Tensor, recipe: Recipe, reduction: st
 
 
 def batch(train_x, draws, step: int, recipe: Recipe, aug_stats, dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """(augmented images, indices) of batch `step` of one run's epoch draws."""
+    """(augmented images, indices) of batch `step` of one run's epoch draws; token windows (N×T) are
+    fed as integers, unaugmented."""
     idx = draws.order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+    if train_x.dim() == 2:
+        return train_x[idx].long(), idx
     return augment(train_x[idx], draws, idx, recipe.augment, *aug_stats).to(dtype), idx
 
 
@@ -145,7 +152,7 @@ class Packed:
         stacked = {name: torch.stack([m[name] for m in masks]).to(dtype) for name in masks[0]}
         logits = self.packed(x, stacked)
         # Sum of the per-model mean losses: each model's gradient is its own loss's gradient.
-        losses = loss_of(logits.flatten(0, 1), y.flatten(), recipe, reduction="none").view(len(draws), -1).mean(dim=1)
+        losses = loss_of(logits.flatten(0, 1), y.flatten(0, 1), recipe, reduction="none").view(len(draws), -1).mean(dim=1)
         self.opt.zero_grad(set_to_none=True)
         losses.sum().backward()
         self.opt.step()
