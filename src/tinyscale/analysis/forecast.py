@@ -41,7 +41,8 @@ BROKEN_SMOOTHNESS = 0.3  # decades of N over which the broken power law turns fr
 HOLDOUT = 3  # the paper's headline split holds out this many of a family's largest sizes
 NEXT_FACTORS = (2, 4)  # the build's next sizes: the largest width doubled, and doubled again
 _ALPHAS = np.geomspace(0.005, 4.0, 120)  # the saturating form's α grid, refined around its best point
-_FINE = 21  # points of the refining grid, one coarse step either side of the best
+_FINE = 11  # points of each refining grid, one step of the grid before either side of the best
+_LEVELS = 4  # refinements: each narrows the step fivefold, to 1/625 of the coarse grid's
 _MIN_SPREAD = 1e-9  # dex: an interval is never empty, even on noiseless data
 
 READER_FIELDS = ("arch", "size_param", "seed", "num_params", "top1_acc")
@@ -142,11 +143,13 @@ def _fit_saturating(e: np.ndarray, lx: np.ndarray):
     loss, _, _ = _solve_saturating(e, lx, coarse)
     best = _ALPHAS[np.argmin(loss, axis=1)]
     step = np.log(_ALPHAS[1] / _ALPHAS[0])
-    fine = best[:, None] * np.exp(np.linspace(-step, step, _FINE))[None, :]
-    loss, floor, a = _solve_saturating(e, lx, fine)
-    i = np.argmin(loss, axis=1)
     rows = np.arange(len(e))
-    return floor[rows, i], a[rows, i], fine[rows, i]
+    for _ in range(_LEVELS):
+        fine = best[:, None] * np.exp(np.linspace(-step, step, _FINE))[None, :]
+        loss, floor, a = _solve_saturating(e, lx, fine)
+        i = np.argmin(loss, axis=1)
+        best, step = fine[rows, i], step / (_FINE // 2)
+    return floor[rows, i], a[rows, i], best
 
 
 def _softplus10(x, d, f):
@@ -175,11 +178,13 @@ def _fit_broken(y: np.ndarray, x: np.ndarray, f: float = BROKEN_SMOOTHNESS):
     loss, _ = _solve_broken(y, x, np.broadcast_to(grid, (len(y), len(grid))), f)
     best = grid[np.argmin(loss, axis=1)]
     step = grid[1] - grid[0]
-    fine = np.clip(best[:, None] + np.linspace(-step, step, _FINE)[None, :], xs[1], xs[-2])
-    loss, coef = _solve_broken(y, x, fine, f)
-    i = np.argmin(loss, axis=1)
     rows = np.arange(len(y))
-    return coef[rows, i, 0], coef[rows, i, 1], coef[rows, i, 2], fine[rows, i]
+    for _ in range(_LEVELS):
+        fine = np.clip(best[:, None] + np.linspace(-step, step, _FINE)[None, :], xs[1], xs[-2])
+        loss, coef = _solve_broken(y, x, fine, f)
+        i = np.argmin(loss, axis=1)
+        best, step = fine[rows, i], step / (_FINE // 2)
+    return coef[rows, i, 0], coef[rows, i, 1], coef[rows, i, 2], best
 
 
 @dataclass(frozen=True)
@@ -576,3 +581,31 @@ def next_forecast(runs: pd.DataFrame, level: float = LEVEL, samples: int = BOOTS
         out[arch] = {"label": families.get(arch).label, "skipped": None, "form": fc["form"], "reason": fc["reason"],
                      "n_sizes": fc["fit"]["n_sizes"], "cost": fc["cost"], "rows": table}
     return pd.DataFrame(rows, columns=NEXT_COLUMNS), out
+
+
+def format_forecast(result: dict) -> str:
+    """The forecast as a reader wants it: the fit, one line per predicted size, the backtest."""
+    fam = families.get(result["family"])
+    fit = result["fit"]
+    coefs = ", ".join(f"{k} {v:.4g}" for k, v in fit.items() if isinstance(v, float) and k != "scatter_log10")
+    lines = [f"{fam.label}: {fit['n_sizes']} sizes fitted (N ≤ {fit['fit_max_params']:,}), form {result['form']}",
+             f"  why: {result['reason']}", f"  fit: {coefs}; residual scatter {fit['scatter_log10']:.4f} in log10",
+             f"  {'width':>7} {'params':>12} {'error':>7} {int(result['level'] * 100)}% interval"
+             f"{'':>7}{'observed':>9} {'s/epoch':>8} {'device-h':>9}"]
+    for p in result["predictions"]:
+        width = "" if p["width"] is None else fam.width_label(fam.cast_width(p["width"]))
+        observed = "" if p["observed"] is None else f"{p['observed']:.4f}" + (" ✓" if p["covered"] else " ✗")
+        sec = f"{p['seconds_per_epoch']:.1f}" if p.get("seconds_per_epoch") is not None else "--"
+        hours = f"{p['device_hours']:.1f}" if p.get("device_hours") is not None else "--"
+        lines.append(f"  {width:>7} {p['params']:>12,} {p['error']:7.4f} [{p['lo']:.4f}, {p['hi']:.4f}]"
+                     f"  {observed:>9} {sec:>8} {hours:>9}")
+    if result["cost"]:
+        c = result["cost"]
+        lines.append(f"  cost: seconds per epoch ∝ N^{c['seconds_per_epoch_exponent']:.3f} over {c['n_runs']} timed runs"
+                     f" on {c['device'] or 'an unnamed device'}; device-hours for {c['epochs']:g} epochs × {c['seeds']} seeds"
+                     if c["epochs"] else f"  cost: seconds per epoch ∝ N^{c['seconds_per_epoch_exponent']:.3f}; epochs unknown")
+    bt = result["backtest"]
+    lines.append("  backtest: no split of the fitted sizes leaves enough to fit" if not bt else
+                 f"  backtest (fit the k smallest fitted sizes, predict the rest; k = {', '.join(map(str, bt['splits']))}): "
+                 f"{bt['n_covered']} of {bt['n']} intervals covered, mean absolute error {bt['mae_points']:.2f} points")
+    return "\n".join(lines)
