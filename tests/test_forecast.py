@@ -94,7 +94,7 @@ def test_the_chooser_scores_held_out_sizes_not_the_in_sample_fit():
 def test_the_chooser_says_what_it_chose_and_why():
     c = F.choose_form(N, law("saturating", N))
     assert c.form == "saturating" and c.holdouts == [1, 2, 3]
-    assert c.reason.startswith("saturating: the lowest mean absolute error") and "power law" in c.reason
+    assert c.reason.startswith("the lowest mean absolute error") and "power law" in c.reason
     assert c.scores["saturating"] < c.scores["power_law"]
     few = F.choose_form(N[:4], law("saturating", N[:4]))
     assert few.form == "power_law" and "too few" in few.reason

@@ -278,8 +278,8 @@ def choose_form(n_params, errors, forms=FORMS) -> Choice:
         dropped.append(candidates.pop())  # FORMS is ordered simplest first
     if len(candidates) < 2:
         form = candidates[0] if candidates else "power_law"
-        return Choice(form, f"{k} fitted sizes leave too few to backtest more than one form against another "
-                            f"(each needs one size more than its parameters, plus one to predict); {form}, the simplest")
+        return Choice(form, f"{k} fitted sizes leave too few to backtest one form against another "
+                            f"(each needs one size more than its parameters, plus one to predict), so the simplest")
     holdouts = list(range(1, k - max(MIN_SIZES[f] for f in candidates) + 1))
     scores = {}
     for form in candidates:
@@ -291,7 +291,7 @@ def choose_form(n_params, errors, forms=FORMS) -> Choice:
     best = min(candidates, key=lambda f: (scores[f], candidates.index(f)))
     others = ", ".join(f"{f.replace('_', ' ')} {scores[f]:.2f}" for f in candidates if f != best)
     split = f"the largest {holdouts[0]}" if len(holdouts) == 1 else f"the largest {holdouts[0]} to {holdouts[-1]}"
-    why = (f"{best.replace('_', ' ')}: the lowest mean absolute error ({scores[best]:.2f} points) when {split} of the "
+    why = (f"the lowest mean absolute error ({scores[best]:.2f} points) when {split} of the "
            f"{k} fitted sizes are left out in turn and predicted from the rest ({others})")
     if dropped:
         why += f"; {', '.join(d.replace('_', ' ') for d in dropped)} not tried, as too few sizes remain to backtest it"
@@ -420,7 +420,7 @@ def predict_family(fam: pd.DataFrame, fit_max_params: float | None = None, extra
     rng = np.random.default_rng(seed)
     inside = fam if fit_max_params is None else fam[fam["params"] <= fit_max_params]
     n, means, seeds = seed_matrix(inside)
-    chosen_form, reason = form, f"{form.replace('_', ' ')}, as asked"
+    chosen_form, reason = form, "as asked"
     if form == "auto":
         choice = choose_form(n, means)
         chosen_form, reason = choice.form, choice.reason
@@ -609,3 +609,18 @@ def format_forecast(result: dict) -> str:
                  f"  backtest (fit the k smallest fitted sizes, predict the rest; k = {', '.join(map(str, bt['splits']))}): "
                  f"{bt['n_covered']} of {bt['n']} intervals covered, mean absolute error {bt['mae_points']:.2f} points")
     return "\n".join(lines)
+
+
+def study_forecast(runs: pd.DataFrame, reference_runs: pd.DataFrame | None, num_classes: int,
+                   samples: int = BOOTSTRAP, seed: int = 0) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The width sweep's forecast: its own next sizes, and the backtest on the original's released
+    runs (None without them). Both take runs tables (aggregate.RUN_COLUMNS); returns (tables, numbers)."""
+    from .width_sweep import _clean  # numbers.json never holds a NaN
+
+    next_table, next_numbers = next_forecast(runs_from_table(runs), LEVEL, samples, seed, num_classes)
+    numbers = {"level": LEVEL, "bootstrap": samples, "holdout": HOLDOUT, "next_factors": list(NEXT_FACTORS),
+               "smoothness": BROKEN_SMOOTHNESS, "forms": list(FORMS), "next": next_numbers, "backtest": None}
+    backtest = pd.DataFrame(columns=BACKTEST_COLUMNS)
+    if reference_runs is not None:
+        backtest, numbers["backtest"] = reference_backtest(runs_from_table(reference_runs), LEVEL, samples, seed)
+    return {"forecast_next": next_table, "forecast_backtest": backtest}, _clean(numbers)
