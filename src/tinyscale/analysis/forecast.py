@@ -540,7 +540,8 @@ def _family_backtest_numbers(bt: pd.DataFrame, n_sizes: int) -> dict:
 
 
 def reference_backtest(runs: pd.DataFrame, level: float = LEVEL, samples: int = BOOTSTRAP, seed: int = 0):
-    """(backtest table, numbers) of every family in `runs` (the forecast's columns; runs_from_table)."""
+    """(backtest table, numbers) of every family in `runs` (the forecast's columns; runs_from_table);
+    the numbers are None when no family has more sizes than a fit needs."""
     tables, out = [], {}
     for arch in [a for a in families.FAMILIES if a in set(runs["arch"])]:
         fam = runs[runs["arch"] == arch]
@@ -549,9 +550,10 @@ def reference_backtest(runs: pd.DataFrame, level: float = LEVEL, samples: int = 
             continue
         tables.append(bt)
         out[arch] = {"label": families.get(arch).label, **_family_backtest_numbers(bt, fam["params"].nunique())}
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=BACKTEST_COLUMNS)
-    every = {f: backtest_summary(table, f) for f in [*FORMS, "auto"]} if len(table) else {}
-    return table, {"families": out, "forms": every}
+    if not tables:  # no family has a size more than a fit needs: nothing to backtest
+        return pd.DataFrame(columns=BACKTEST_COLUMNS), None
+    table = pd.concat(tables, ignore_index=True)
+    return table, {"families": out, "forms": {f: backtest_summary(table, f) for f in [*FORMS, "auto"]}}
 
 
 NEXT_COLUMNS = ["arch", "form", "width", "params", "error", "lo", "hi", "seconds_per_epoch", "device_hours"]
