@@ -597,8 +597,8 @@ def format_forecast(result: dict) -> str:
     for p in result["predictions"]:
         width = "" if p["width"] is None else fam.width_label(fam.cast_width(p["width"]))
         observed = "" if p["observed"] is None else f"{p['observed']:.4f}" + (" ✓" if p["covered"] else " ✗")
-        sec = f"{p['seconds_per_epoch']:.1f}" if p.get("seconds_per_epoch") is not None else "--"
-        hours = f"{p['device_hours']:.1f}" if p.get("device_hours") is not None else "--"
+        sec = f"{p['seconds_per_epoch']:.3g}" if p.get("seconds_per_epoch") is not None else "--"
+        hours = f"{p['device_hours']:.3g}" if p.get("device_hours") is not None else "--"
         lines.append(f"  {width:>7} {p['params']:>12,} {p['error']:7.4f} [{p['lo']:.4f}, {p['hi']:.4f}]"
                      f"  {observed:>9} {sec:>8} {hours:>9}")
     if result["cost"]:
