@@ -13,6 +13,7 @@ from conftest import ROOT, synthetic_tables
 
 from tinyscale import families
 from tinyscale.analysis.aggregate import jaccard_table, reliability_rows
+from tinyscale.analysis.forecast import study_forecast
 from tinyscale.analysis.reference import compare, load_reference
 from tinyscale.analysis.width_sweep import analyse, defined_bottom_k, interior_peak
 from tinyscale.paper.figures import plot
@@ -51,9 +52,10 @@ def context(tables: dict, numbers: dict, dataset: str = "digits") -> dict:
 def width_sweep_paper(runs, per_class, classes, jaccard=None, reference=False, dataset="digits"):
     """(analysis, every table the figures and the templates read, rendered .tex)."""
     a = analyse(runs, per_class, classes, CFG, jaccard)
-    numbers = {**a.numbers, "recipe": RECIPE, "reference": a.numbers if reference else None}
+    forecast_tables, forecast = study_forecast(runs, runs if reference else None, len(classes), samples=100)
+    numbers = {**a.numbers, "recipe": RECIPE, "reference": a.numbers if reference else None, "forecast": forecast}
     comparison = compare(numbers, a.numbers, a.summary, a.summary) if reference else pd.DataFrame()
-    tables = {**a.tables(), "runs": runs, "per_class": per_class, "comparison": comparison,
+    tables = {**a.tables(), **forecast_tables, "runs": runs, "per_class": per_class, "comparison": comparison,
               "jaccard": jaccard if jaccard is not None else pd.DataFrame(columns=["arch", "width_a", "width_b"])}
     return a, tables, render(TEMPLATES, "paper.tex.j2", context(tables, numbers, dataset))
 

@@ -30,7 +30,14 @@ def paper_captions(tex: str) -> dict[str, str]:
 def width_sweep_context():
     from test_paper import _context
 
-    _, ctx = _context(*synthetic_tables({"scalecnn": [2, 3, 4], "mobilenetv2": [0.1, 0.25]}, seeds=[0, 1, 2]))
+    from tinyscale.analysis.forecast import study_forecast
+
+    runs, per_class = synthetic_tables({"scalecnn": [2, 3, 4, 6], "mobilenetv2": [0.1, 0.25]}, seeds=[0, 1, 2])
+    _, ctx = _context(runs, per_class)
+    # with the original's runs (here these runs again) the paper prints the forecast's backtest and its figure
+    ws = ctx["n"]["width_sweep"]
+    ws["reference"] = dict(ws)
+    ws["forecast"] = study_forecast(runs, runs, 10, samples=50)[1]
     ctx["figures"] = {f.name: f.name for f in width_sweep.STUDY.figures}
     return ctx
 

@@ -3,6 +3,7 @@
 import pandas as pd
 from _helpers import job
 
+from tinyscale.analysis.forecast import study_forecast
 from tinyscale.analysis.reference import COMPARISON_COLUMNS, compare
 from tinyscale.analysis.width_sweep import analyse
 from tinyscale.io import read_json, write_csv, write_json
@@ -17,7 +18,9 @@ with job(snakemake):
     if snakemake.input.reference:
         numbers["reference"] = read_json(snakemake.input.reference)
         comparison = compare(numbers, numbers["reference"], result.summary, pd.read_csv(snakemake.input.reference_summary))
-    for name, frame in result.tables().items():
+    reference_runs = pd.read_csv(snakemake.input.reference_runs) if snakemake.input.reference_runs else None
+    forecast_tables, numbers["forecast"] = study_forecast(runs, reference_runs, len(classes))
+    for name, frame in {**result.tables(), **forecast_tables}.items():
         write_csv(snakemake.output[name], frame)
     write_csv(snakemake.output.comparison, comparison)
     write_json(snakemake.output.numbers, numbers)

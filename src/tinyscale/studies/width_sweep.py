@@ -44,6 +44,7 @@ STUDY = register(Study(
                lambda c: {"bottom_k": sorted(c["analysis"]["bottom_k"])}),
         Figure("ece", FIG + "ece", ("summary",)),
         Figure("reliability", FIG + "reliability", ("reliability", "summary")),
+        Figure("forecast_backtest", FIG + "forecast_backtest", ("forecast_backtest",)),
     ),
     paper_tables=("summary", "fits", "local_exponents", "specialisation", "comparison", "jaccard"),
     abstract="width_sweep/abstract.tex.j2",

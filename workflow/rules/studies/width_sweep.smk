@@ -1,6 +1,7 @@
 # The width sweep's analyses: its runs' predictions → runs, per-class, reliability and error-set
 # overlap tables (one pass over the predictions), the original's released runs through the same
-# code, then every table and the study's numbers.
+# code, then every table and the study's numbers (with the forecast of the next sizes and its
+# backtest on the released runs).
 
 WIDTH_SWEEP_RUNS = studies.get("width_sweep").runs(config)
 
@@ -53,6 +54,7 @@ rule analyse_width_sweep:
         jaccard=rules.aggregate.output.jaccard,
         reference=rules.reference.output.numbers if REFERENCE else [],
         reference_summary=rules.reference.output.summary if REFERENCE else [],
+        reference_runs=rules.reference.output.runs if REFERENCE else [],
     output:
         numbers=study_numbers("width_sweep"),
         summary=table("summary"),
@@ -61,6 +63,8 @@ rule analyse_width_sweep:
         specialisation=table("specialisation"),
         calibration=table("calibration"),
         comparison=table("comparison"),
+        forecast_next=table("forecast_next"),
+        forecast_backtest=table("forecast_backtest"),
     log:
         f"{ROOT}/logs/analyse_width_sweep.log",
     conda:
