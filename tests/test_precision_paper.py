@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import compile_section
 
-from tinyscale.analysis.precision import RUN_COLUMNS, analyse_precision
+from tinyscale.analysis.precision import RUN_COLUMNS, across_tasks, analyse_precision
 from tinyscale.paper.figures import plot
 from tinyscale.paper.figures.style import plt, save
 from tinyscale.paper.render import TEMPLATES, paper_context, render
@@ -75,7 +75,48 @@ def study(runs, coef=COEF, alpha=ALPHA):
     n = layout(numbers)
     if coef is None:
         n["fp32_law"] = {"coef": None, "alpha": None}
-    return {TABLE_NAMES[k]: _csv(v) for k, v in tables.items()}, n
+    out = {TABLE_NAMES[k]: _csv(v) for k, v in tables.items()}
+    out["pp_task_budgets"] = out["pp_budgets"].assign(arm_key="digits-scalecnn")
+    out["pp_tasks"] = pd.DataFrame(columns=["arm_key", "task", "dataset", "family", "budget", "budget_label", "metric",
+                                            "winner_bits", "winner_metric", "outcome", "verdict"])
+    return out, n
+
+
+def with_tasks(n: dict, tables: dict) -> tuple[dict, dict]:
+    """The study with a language-modelling arm beside the image one, as analyse_precision writes it."""
+    a8 = n["arms"]["a8"]
+    lm = {"key": "text-lm", "task": "language_modelling", "task_label": "language modelling", "family_label": "Transformer",
+          "dataset_label": "a book", "metric_label": "bits per byte", "verdict": "claim holds"}
+    image = {"key": "digits-scalecnn", "task": "image_classification", "task_label": "image classification",
+             "family_label": "ScaleCNN", "dataset_label": "digits", "metric_label": "top-1 error",
+             "verdict": a8["verdict"]["verdict"]}
+    n = {**n, "tasks": {"image_classification": {"label": "image classification", "arms": {image["key"]: image}},
+                        "language_modelling": {"label": "language modelling", "arms": {lm["key"]: lm}}},
+         "across_tasks": across_tasks({a["key"]: a for a in (image, lm)})}
+    rows = [{"arm_key": image["key"], "task": image["task_label"], "dataset": "digits", "family": "ScaleCNN",
+             "budget": float(b), "budget_label": f"c={b}", "metric": "top-1 error", "winner_bits": w["bits"],
+             "winner_metric": w["error"], "outcome": a8["verdict"]["budgets"][b], "verdict": image["verdict"]}
+            for b, w in a8["winners"].items()]
+    rows.append({"arm_key": "text-lm", "task": "language modelling", "dataset": "a book", "family": "Transformer",
+                 "budget": 16.0, "budget_label": "d=16", "metric": "bits per byte", "winner_bits": 2,
+                 "winner_metric": 2.345, "outcome": "holds", "verdict": "claim holds"})
+    lm_budgets = tables["pp_budgets"].assign(arm_key="text-lm", error_mean=tables["pp_budgets"]["error_mean"] * 30)
+    return n, {**tables, "pp_tasks": pd.DataFrame(rows),
+               "pp_task_budgets": pd.concat([tables["pp_task_budgets"], lm_budgets], ignore_index=True)}
+
+
+def test_the_section_states_the_verdict_per_task_and_across_tasks(full, tmp_path):
+    n, tables = with_tasks(full[1], full[0])
+    assert n["across_tasks"]["verdict"] == "claim fails"  # it fails on the image task
+    section, _ = render_both(n, tables)
+    assert_clean(section)
+    assert "In image classification the verdict is \\textbf{claim fails}" in section
+    assert "In language modelling the verdict is \\textbf{claim holds}" in section
+    assert "regardless of the task is: \\textbf{claim fails}" in section
+    assert "2.345 bits/B" in section and "\\label{tab:pp-tasks}" in section and "fig:pp-tasks" in section
+    fig = draw("pp_tasks", tables, tmp_path / "tasks.png")
+    assert [ax.get_title() for ax in fig.axes] == ["ScaleCNN, image classification", "Transformer, language modelling"]
+    assert fig.axes[1].get_ylabel() == "bits per byte"
 
 
 def context(n: dict, tables: dict) -> dict:
@@ -190,7 +231,7 @@ def test_section_states_winners_differences_capacity_and_verdict(full):
     opt = a["capacity"]["reference_optimal"]
     for budget, o in opt.items():
         assert f"{'holds' if o else 'does not hold'} at c={budget}" in section
-    for name in FIGURES:
+    for name in set(FIGURES) - {"pp_tasks"}:  # drawn only with task arms
         assert re.search(r"\\includegraphics\[width=[0-9.]*\\linewidth\]\{" + name + r"\.pdf\}", section)
     assert "In the secondary arm (W$_b$A$_b$)" in section
 

@@ -111,13 +111,29 @@ def _check_registries(config: dict) -> list[str]:
                 families.get(family).format_width(w)
             except ValueError as exc:
                 errors.append(f"config key 'studies.{study}.{widths_key}': {exc}")
+    precision = config["studies"].get("precision", {})
+    for i, arm in enumerate(precision.get("tasks", []) if precision.get("enabled") else []):
+        key = f"studies.precision.tasks[{i}]"
+        if arm["dataset"] not in datasets.DATASETS:
+            errors.append(f"config key '{key}.dataset' is {arm['dataset']!r}; allowed values: "
+                          + ", ".join(repr(d) for d in datasets.DATASETS))
+        if arm["family"] not in families.FAMILIES:
+            errors.append(f"config key '{key}.family' is {arm['family']!r}; registered families: "
+                          + ", ".join(repr(f) for f in families.FAMILIES))
+        if arm["dataset"] not in datasets.DATASETS or arm["family"] not in families.FAMILIES:
+            continue
+        for w in arm["budget_widths"]:
+            try:
+                families.get(arm["family"]).format_width(w)
+            except ValueError as exc:
+                errors.append(f"config key '{key}.budget_widths': {exc}")
+        errors += list(filter(None, [task_mismatch(f"{key}.family", arm["family"], arm["dataset"], f"{key}.dataset")]))
     if config["data"]["dataset"] in datasets.DATASETS:
         uses = [(f"models.{name}", name) for name, widths in config["models"].items() if widths]
         uses += [(f"studies.{study}.family", config["studies"][study]["family"]) for study in ("precision", "scale_time")
                  if config["studies"].get(study, {}).get("enabled")]
-        errors += [task_mismatch(key, name, config["data"]["dataset"], "data.dataset")
-                   for key, name in uses if name in families.FAMILIES
-                   and task_mismatch(key, name, config["data"]["dataset"], "data.dataset")]
+        errors += list(filter(None, [task_mismatch(key, name, config["data"]["dataset"], "data.dataset")
+                                     for key, name in uses if name in families.FAMILIES]))
     return errors
 
 

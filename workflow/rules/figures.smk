@@ -19,7 +19,7 @@ def figure_caption(name):
     return f"{ROOT}/report/captions/{name}.rst"
 
 
-for _study, _fig in [(s, f) for s in STUDIES for f in s.figures]:
+for _study, _fig in [(s, f) for s in STUDIES for f in s.figures if f.when(config)]:
 
     rule:
         name:

@@ -461,3 +461,61 @@ def analyse_precision(runs: pd.DataFrame, coef: float | None, alpha: float | Non
     arms = {arm: _arm_numbers(arm, diffs, wins, kappa, check, rule, capacity_skipped)
             for arm in sorted(runs["arm"].unique())}
     return tables, _clean({**base, "arms": arms})
+
+
+# ---------------------------------------------------------------------------------------------
+# The runs table, from the fine-tuned runs' prediction files and records
+
+
+def runs_table(models: list[dict], predictions: list[dict], records: list[dict], costs, metric) -> pd.DataFrame:
+    """One row per (fine-tuned run, arm it belongs to): budget, bits, width, seed, parameters,
+    storage, MACs and peak activations (`costs(width, act_bits)` → dict, computed once per model)
+    and `error`, the task's metric of its predictions (`metric(pred)`: top-1 error, or bits per byte)."""
+    rows, costs_of = [], {}
+    for model, pred, record in zip(models, predictions, records):
+        key = (model["width"], model["act_bits"])
+        if key not in costs_of:
+            costs_of[key] = costs(*key)
+        for arm in model["arms"]:
+            rows.append({"budget": model["budget"], "budget_bits": model["budget_bits"], "bits": model["bits"],
+                         "act_bits": model["act_bits"], "arm": arm, "width": model["width"], "seed": record["seed"],
+                         "params": record["num_params"], "storage_bits": model["storage_bits"], **costs_of[key],
+                         "error": metric(pred), "run_id": record["run_id"]})
+    return pd.DataFrame(rows)
+
+
+def own_fp32_law(starts: pd.DataFrame) -> tuple[float | None, float | None, str | None]:
+    """(C, α, why not) of the power law error = C·N^−α fitted on an arm's own fp32 models (columns
+    params, seed, error: seed means per size), for κ on a task without a width sweep."""
+    from .scaling import fit_power_law
+
+    means = starts.groupby("params", sort=True)["error"].mean()
+    if len(means) < 2:
+        return None, None, f"its fp32 models have {len(means)} size(s); a power law needs two"
+    try:
+        fit = fit_power_law(means.index.to_numpy(), means.to_numpy())
+    except ValueError as exc:
+        return None, None, str(exc)
+    return fit.coef, fit.alpha, None
+
+
+def across_tasks(arms: dict[str, dict]) -> dict:
+    """The claim across tasks from each arm's primary verdict ({key: {task, verdict}}): within a task
+    its arms (architectures) combine, and across tasks the tasks combine, by the per-arm rule over
+    budgets: it fails if it fails in any; it holds "regardless of task" only if it holds in every
+    one; 2-bit is not worse if each holds or is not worse; inconclusive otherwise."""
+    def combine(verdicts: list) -> str:
+        states = set(verdicts)
+        if VERDICT_FAILS in states:
+            return VERDICT_FAILS
+        if verdicts and states == {VERDICT_HOLDS}:
+            return VERDICT_HOLDS
+        if verdicts and states <= {VERDICT_HOLDS, VERDICT_NOT_WORSE}:
+            return VERDICT_NOT_WORSE
+        return VERDICT_INCONCLUSIVE
+
+    by_task: dict[str, list] = {}
+    for a in arms.values():
+        by_task.setdefault(a["task"], []).append(a["verdict"])
+    per_task = {task: combine(vs) for task, vs in by_task.items()}
+    return {"per_task": per_task, "verdict": combine(list(per_task.values())), "n_tasks": len(per_task)}

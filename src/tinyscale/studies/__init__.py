@@ -22,6 +22,7 @@ class Figure:
     tables: tuple[str, ...]  # names of the tables (results/{name}/tables/{table}.csv) it draws from
     params: Callable[[dict], dict] = field(default=lambda config: {})  # config values it needs
     shared: tuple[str, ...] = ()  # modules of plotting code it shares with other figures (also inputs)
+    when: Callable[[dict], bool] = field(default=lambda config: True)  # whether a config draws it
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def recipes(config: dict) -> dict:
 
 
 def figures(config: dict) -> list[Figure]:
-    return [f for study in enabled(config) for f in study.figures]
+    return [f for study in enabled(config) for f in study.figures if f.when(config)]
 
 
 # The built-in studies register themselves, in the order the paper presents them.

@@ -79,24 +79,70 @@ def _plan(key: str) -> tuple[Model, ...]:
     return tuple(models)
 
 
-def plan(config: dict) -> tuple[Model, ...]:
-    """Every model of the study (cached: the width search builds shapes on the meta device)."""
+@dataclass(frozen=True)
+class Arm:
+    """One (dataset, family, budgets) of the study: the main arm on data.dataset, or one of `tasks`."""
+
+    key: str  # names its files: `{dataset}-{family}`
+    task: str
+    dataset: str
+    family: str
+    budget_widths: tuple
+    main: bool
+    plain: bool  # its task is not augmented: its recipes train without crop, flip and cutout
+
+    def run_dataset(self, config: dict) -> str:
+        """The dataset as its runs' ids name it: "" for the config's own."""
+        return "" if self.dataset == config["data"]["dataset"] else self.dataset
+
+
+def task_arms(config: dict) -> list[Arm]:
+    """The main arm, then each of studies.precision.tasks, in order."""
+    from .. import tasks
+
     s = _settings(config)
-    key = {k: s[k] for k in ("family", "budget_widths", "bits", "secondary_bits", "act_bits", "tolerance")}
-    return _plan(json.dumps({**key, "dataset": config["data"]["dataset"]}, sort_keys=True))
+    entries = [(config["data"]["dataset"], s["family"], s["budget_widths"], True)]
+    entries += [(t["dataset"], t["family"], t["budget_widths"], False) for t in s["tasks"]]
+    out = []
+    for dataset, family, widths, main in entries:
+        task = datasets.get(dataset).task
+        out.append(Arm(f"{dataset}-{family}", task, dataset, family, tuple(widths), main,
+                       plain=not main and not tasks.get(task).augment))
+    return out
+
+
+def plan(config: dict, arm: Arm | None = None) -> tuple[Model, ...]:
+    """Every model of one arm, the main one by default (cached: the width search builds shapes on the
+    meta device)."""
+    s = _settings(config)
+    arm = arm or task_arms(config)[0]
+    key = {k: s[k] for k in ("bits", "secondary_bits", "act_bits", "tolerance")}
+    key |= {"family": arm.family, "budget_widths": list(arm.budget_widths), "dataset": arm.dataset}
+    return _plan(json.dumps(key, sort_keys=True))
+
+
+def _names(arm: Arm, bits: int, act_bits: int) -> tuple[str, str]:
+    """(fp32 start recipe, fine-tuning recipe) of an arm's model."""
+    suffix = "_plain" if arm.plain else ""
+    return "cosine" + suffix, recipe_name(bits, act_bits) + suffix
 
 
 def recipes(config: dict) -> dict:
+    from ..engine.augment import AugmentConfig
     from ..engine.recipes import cosine_recipe
 
     s, base = _settings(config), cosine_recipe(config)
     out = {base.name: base}
-    for m in plan(config):
-        name = recipe_name(m.bits, m.act_bits)
-        out[name] = dataclasses.replace(
-            base, name=name, epochs=s["finetune"]["epochs"], lr=s["finetune"]["lr"], lr_min=s["finetune"]["lr_min"],
-            weight_bits=m.bits, act_bits=m.act_bits, init_from=base.name,
-        )
+    for arm in task_arms(config):
+        start = base if not arm.plain else dataclasses.replace(
+            base, name="cosine_plain", augment=AugmentConfig(crop_padding=0, flip=False, cutout=0))
+        out[start.name] = start
+        for m in plan(config, arm):
+            name = _names(arm, m.bits, m.act_bits)[1]
+            out[name] = dataclasses.replace(
+                start, name=name, epochs=s["finetune"]["epochs"], lr=s["finetune"]["lr"], lr_min=s["finetune"]["lr_min"],
+                weight_bits=m.bits, act_bits=m.act_bits, init_from=start.name,
+            )
     return out
 
 
@@ -106,20 +152,28 @@ def runs(config: dict):
 
     s = _settings(config)
     out = []
-    for m in plan(config):
-        for seed in s["seeds"]:
-            out.append(Run(s["family"], m.width, "cosine", int(seed)))
-            out.append(Run(s["family"], m.width, recipe_name(m.bits, m.act_bits), int(seed)))
+    for arm in task_arms(config):
+        ds = arm.run_dataset(config)
+        for m in plan(config, arm):
+            start, tune = _names(arm, m.bits, m.act_bits)
+            for seed in s["seeds"]:
+                out.append(Run(arm.family, m.width, start, int(seed), dataset=ds))
+                out.append(Run(arm.family, m.width, tune, int(seed), dataset=ds))
     return out
 
 
-def finetune_runs(config: dict):
-    """(model, run) of every fine-tuning run: what the analysis reads."""
+def finetune_runs(config: dict, arm: Arm | None = None):
+    """(model, run) of every fine-tuning run of one arm (the main one by default): what the analysis reads."""
     from ..runs import Run
 
-    s = _settings(config)
-    return [(m, Run(s["family"], m.width, recipe_name(m.bits, m.act_bits), int(seed)))
-            for m in plan(config) for seed in s["seeds"]]
+    s, arm = _settings(config), arm or task_arms(config)[0]
+    return [(m, Run(arm.family, m.width, _names(arm, m.bits, m.act_bits)[1], int(seed), dataset=arm.run_dataset(config)))
+            for m in plan(config, arm) for seed in s["seeds"]]
+
+
+def start_runs(config: dict, arm: Arm):
+    """(model, fp32 run it starts from) of one arm: its own fp32 width sweep, for κ."""
+    return [(m, dataclasses.replace(r, recipe=_names(arm, 32, 32)[0])) for m, r in finetune_runs(config, arm)]
 
 
 def headline(p: dict) -> list:
@@ -140,8 +194,10 @@ STUDY = register(Study(
         Figure("pp_storage", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "storage_bits"}),
         Figure("pp_macs", FIG + "pp_storage", ("pp_budgets",), lambda c: {"x": "macs"}),
         Figure("pp_kappa", FIG + "pp_kappa", ("pp_kappa",), shared=(FIG + "pp_storage",)),
+        Figure("pp_tasks", FIG + "pp_tasks", ("pp_task_budgets", "pp_tasks"), shared=(FIG + "pp_storage",),
+               when=lambda c: bool(c["studies"]["precision"]["tasks"])),
     ),
-    paper_tables=("pp_budgets", "pp_differences", "pp_kappa"),
+    paper_tables=("pp_budgets", "pp_differences", "pp_kappa", "pp_tasks"),
     abstract="precision/abstract.tex.j2",
     section="precision/section.tex.j2",
     captions="precision/captions.tex.j2",
