@@ -127,7 +127,7 @@ register(Family(
     ),
 ))
 register(Family(
-    name="dscnn", label="DS-CNN", width_letter="k", width_type=int, colour="#2ca02c", marker="^",
+    name="dscnn", label="DS-CNN", width_letter="k", width_type=int, colour="#8c564b", marker="v",
     build="tinyscale.families.dscnn:dscnn", task="keyword_spotting", input="shape", options=(("depth", 4),),
     epoch_seconds=lambda k: 10 + 0.004 * k**2,  # 37k 1×40×98 clips; k=64: 26 s, k=256: 272 s (estimates, unmeasured)
     step_mb=lambda k: 100 + 13 * k,  # depth 4: ~25 kept k×20×49 maps at batch 128 (4 MB each per channel block)
