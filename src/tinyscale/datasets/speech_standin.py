@@ -39,6 +39,7 @@ SNR_DB = (10.0, 30.0)  # speech-to-noise power ratio of the added noise
 PEAK = (0.1, 0.9)  # the clip's peak, as a fraction of full scale
 TEST_SPEAKERS, VALIDATION_SPEAKERS = 0.2, 0.1  # fractions of the voices held out
 NOISE_SECONDS = 10
+CLIPS_PER_WORD, CLIPS_PER_OTHER_WORD = 60, 15  # the defaults: 12 classes of about 50 training examples
 ESPEAK_RATE = 22_050
 
 
@@ -115,8 +116,8 @@ def _wav_bytes(samples: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def build_standin(out_path: str | Path, words: tuple[str, ...] = KEYWORDS + OTHER_WORDS, clips_per_word: int = 60,
-                  clips_per_other_word: int = 15, seed: int = 0) -> dict:
+def build_standin(out_path: str | Path, words: tuple[str, ...] = KEYWORDS + OTHER_WORDS, clips_per_word: int = CLIPS_PER_WORD,
+                  clips_per_other_word: int = CLIPS_PER_OTHER_WORD, seed: int = 0) -> dict:
     """Write the stand-in archive to `out_path` (atomically); return what it holds.
 
     `clips_per_word` clips of each keyword among `words`, `clips_per_other_word` of every other
@@ -154,18 +155,24 @@ def build_standin(out_path: str | Path, words: tuple[str, ...] = KEYWORDS + OTHE
 
 
 STANDIN_FILE = "speech_standin.tar.gz"
+_N_TEST, _N_VAL = round(TEST_SPEAKERS * len(speakers())), round(VALIDATION_SPEAKERS * len(speakers()))
 SPEECH_STANDIN = register_archive(
     "speech_standin", "synthetic spoken commands (espeak-ng)",
-    # Not downloaded: the workflow builds it with build_standin (workflow/scripts/speech_standin.py).
+    # Not downloaded: the workflow builds it with build_standin's defaults (workflow/scripts/speech_standin.py).
     RemoteFile(STANDIN_FILE, "", None),
-    train_size=504,  # the defaults: 420 keyword clips by the 25 training voices, + 42 unknown + 42 silence
+    train_size=504,  # the defaults: 420 keyword clips by the training voices, + 42 unknown + 42 silence
     description=(
-        r"A synthetic stand-in for Speech Commands, for the quick build: the ten keywords (60 clips each) and ten "
-        r"other words (15 clips each) spoken by the espeak-ng synthesiser in 36 voices (six English accents "
-        r"$\times$ six voice variants) at random speeds and pitches, placed at a random offset in a 1-s clip "
-        r"at 16~kHz and mixed with white or pink noise at 10--30~dB SNR. Seven voices are held out for the "
-        r"test set and four more (the validation list) are not used, so test voices are never heard in "
-        r"training; the 12-class task, \emph{silence}, \emph{unknown} and the features are Speech Commands' "
-        r"below. Its numbers are not Speech Commands'."
+        r"A synthetic stand-in for Google Speech Commands~\citep{warden2018speech}, for the quick build: the ten "
+        rf"keywords (yes, no, up, down, left, right, on, off, stop, go; {CLIPS_PER_WORD} clips each) and ten other "
+        rf"words ({CLIPS_PER_OTHER_WORD} clips each) spoken by the espeak-ng speech synthesiser in {len(speakers())} voices ({len(ACCENTS)} "
+        rf"English accents $\times$ {len(VARIANTS)} voice variants) at random speeds and pitches, each placed at a "
+        r"random offset in a 1-s clip at 16~kHz and mixed with white or pink noise at "
+        rf"{SNR_DB[0]:.0f}--{SNR_DB[1]:.0f}~dB SNR. {_N_TEST} voices are held out for the test set and {_N_VAL} more "
+        r"are not used, so no test voice is heard in training. The task is Speech Commands' 12 classes: the "
+        r"keywords, \emph{unknown} (10\% of a split's keyword clips, drawn from the other words) and "
+        r"\emph{silence} (as many 1-s crops of synthetic white, pink and brown noise and mains hum at a random "
+        r"volume); each clip becomes a $40\times98$ log-mel spectrogram (30-ms windows every 10~ms, 40 HTK mel "
+        r"bands from 20~Hz to 8~kHz) quantised to 8 bits over $-90$ to $+45$~dB. Its numbers are not Speech "
+        r"Commands'."
     ),
 )
