@@ -44,6 +44,18 @@ if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v chromium >/dev/null && 
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
+# The keyword-spotting stand-in's words are spoken by Debian's espeak-ng (a workflow job builds it;
+# a cluster's submit host, like for TeX, does not need it). Only that dataset needs it: a failed
+# install warns and goes on.
+if [ "$need_tex" = 1 ] && ! command -v espeak-ng >/dev/null && command -v apt-get >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup.sh: installing espeak-ng for the keyword-spotting stand-in"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; }; then
+    echo "setup.sh: could not install espeak-ng; install it to build the speech_standin dataset" >&2
+  fi
+fi
+
 spec="."
 if [ ${#extras[@]} -gt 0 ]; then spec=".[$(IFS=,; echo "${extras[*]}")]"; fi
 # The project's pins are exact (pyproject.toml). A site-wide pip constraint file that caps

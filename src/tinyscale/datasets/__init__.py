@@ -24,7 +24,7 @@ from ..registry import Registry
 class RemoteFile:
     name: str  # file name under the config's data.dir
     url: str
-    md5: str
+    md5: str | None  # None: no published md5 to check against
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class DatasetSpec:
     name: str
     label: str  # LaTeX, as the paper names it
     # read(data_cfg, {file name: local path}) → (train_x, train_y, test_x, test_y, class names);
-    # images uint8 N×C×H×W, labels int64.
+    # images uint8 N×C×H×W (keyword spotting: log-mel features N×1×F×T), labels int64.
     read: Callable[[dict, dict[str, Path]], tuple]
     image_shape: tuple[int, int, int]  # C, H, W
     num_classes: int
@@ -181,4 +181,4 @@ def load_dataset(path: str | Path) -> Dataset:
         )
 
 
-from . import cifar, digits  # noqa: E402,F401  (the built-in datasets register themselves)
+from . import cifar, digits, speech_commands, speech_standin  # noqa: E402,F401  (the built-in datasets register themselves)

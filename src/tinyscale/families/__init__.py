@@ -93,8 +93,12 @@ def build_model(family: str, width, num_classes: int, in_channels: int = 3, inpu
     if fam.input == "channels":
         return fam.builder()(fam.cast_width(width), num_classes, in_channels)
     if input_shape is None:
-        raise ValueError(f"{fam.label} is built from its input's shape: pass input_shape")
-    return fam.builder()(fam.cast_width(width), num_classes, tuple(input_shape), **(dict(fam.options) | (options or {})))
+        raise ValueError(f"family {fam.name} builds from the input shape: pass input_shape (one example's shape)")
+    unknown = set(options or {}) - {name for name, _ in fam.options}
+    if unknown:
+        raise ValueError(f"family {fam.name} has no option(s) {sorted(unknown)}; its options: "
+                         + (", ".join(name for name, _ in fam.options) or "none"))
+    return fam.builder()(fam.cast_width(width), num_classes, tuple(input_shape), **{**dict(fam.options), **(options or {})})
 
 
 def count_params(model) -> int:
@@ -102,7 +106,7 @@ def count_params(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# The built-in families. Their code lives in scalecnn.py and mobilenetv2.py.
+# The built-in families. Their code lives in scalecnn.py, mobilenetv2.py and dscnn.py.
 register(Family(
     name="scalecnn", label="ScaleCNN", width_letter="c", width_type=int, colour="#1f77b4", marker="o",
     build="tinyscale.families.scalecnn:ScaleCNN",
@@ -122,5 +126,17 @@ register(Family(
     description=(
         r"MobileNetV2($w$)~\citep{sandler2018mobilenetv2} is torchvision's model with width multiplier $w$, "
         r"trained from scratch, with a stride-1 stem for small images."
+    ),
+))
+register(Family(
+    name="dscnn", label="DS-CNN", width_letter="k", width_type=int, colour="#8c564b", marker="v",
+    build="tinyscale.families.dscnn:dscnn", task="keyword_spotting", input="shape", options=(("depth", 4),),
+    epoch_seconds=lambda k: 10 + 0.004 * k**2,  # 37k 1×40×98 clips; k=64: 26 s, k=256: 272 s (estimates, unmeasured)
+    step_mb=lambda k: 100 + 13 * k,  # depth 4: ~25 kept k×20×49 maps at batch 128 (4 MB each per channel block)
+    description=(
+        r"DS-CNN($k$)~\citep{zhang2017hello} is Hello Edge's depthwise-separable CNN with $k$ channels: a "
+        r"$10\times4$ convolution of stride 2 $\to$ BatchNorm $\to$ ReLU, then four blocks of [depthwise "
+        r"$3\times3$ $\to$ BatchNorm $\to$ ReLU $\to$ pointwise $1\times1$ $\to$ BatchNorm $\to$ ReLU], global "
+        r"average pooling and a linear classifier."
     ),
 ))
