@@ -9,6 +9,7 @@ estimates) and the sentence the paper describes it with. A new dataset is one
 from __future__ import annotations
 
 import hashlib
+import importlib
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ class RemoteFile:
     name: str  # file name under the config's data.dir
     url: str
     md5: str | None  # None: no published md5 to check against
+    # "module:function" that writes the file itself (function(path)), for a stand-in the workflow
+    # builds instead of downloading (the url is then empty)
+    build: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,14 @@ def check_md5(path: str | Path, md5: str | None) -> None:
 
 
 def fetch(file: RemoteFile, dest: str | Path, verify: bool = True) -> Path:
-    """Download one dataset file to `dest` (atomically) and check its md5."""
+    """Download one dataset file to `dest` (atomically) and check its md5; a file with a `build`
+    function is built there instead."""
     dest = Path(dest)
+    if file.build:
+        module, attr = file.build.split(":")
+        with atomic_path(dest) as tmp:
+            getattr(importlib.import_module(module), attr)(tmp)
+        return dest
     try:
         with atomic_path(dest) as tmp:
             urllib.request.urlretrieve(file.url, tmp)

@@ -159,7 +159,7 @@ _N_TEST, _N_VAL = round(TEST_SPEAKERS * len(speakers())), round(VALIDATION_SPEAK
 SPEECH_STANDIN = register_archive(
     "speech_standin", "synthetic spoken commands (espeak-ng)",
     # Not downloaded: the workflow builds it with build_standin's defaults (workflow/scripts/speech_standin.py).
-    RemoteFile(STANDIN_FILE, "", None),
+    RemoteFile(STANDIN_FILE, "", None, build="tinyscale.datasets.speech_standin:build_standin"),
     train_size=504,  # the defaults: 420 keyword clips by the training voices, + 42 unknown + 42 silence
     description=(
         r"A synthetic stand-in for Google Speech Commands~\citep{warden2018speech}, for the quick build: the ten "
