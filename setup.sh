@@ -44,9 +44,9 @@ if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v chromium >/dev/null && 
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
-# The keyword-spotting stand-in's words are spoken by Debian's espeak-ng (a workflow job builds it;
-# a cluster's submit host, like for TeX, does not need it). Only that dataset needs it: a failed
-# install warns and goes on.
+# The keyword-spotting stand-in's words are spoken by Debian's espeak-ng (the download rule builds
+# it, on the machine that runs snakemake). Only that dataset needs it: a failed install warns and
+# goes on.
 if [ "$need_tex" = 1 ] && ! command -v espeak-ng >/dev/null && command -v apt-get >/dev/null; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -158,7 +158,7 @@ STANDIN_FILE = "speech_standin.tar.gz"
 _N_TEST, _N_VAL = round(TEST_SPEAKERS * len(speakers())), round(VALIDATION_SPEAKERS * len(speakers()))
 SPEECH_STANDIN = register_archive(
     "speech_standin", "synthetic spoken commands (espeak-ng)",
-    # Not downloaded: the workflow builds it with build_standin's defaults (workflow/scripts/speech_standin.py).
+    # Not downloaded: the workflow builds it with build_standin's defaults (its RemoteFile.build, run by the download rule).
     RemoteFile(STANDIN_FILE, "", None, build="tinyscale.datasets.speech_standin:build_standin"),
     train_size=504,  # the defaults: 420 keyword clips by the training voices, + 42 unknown + 42 silence
     description=(
