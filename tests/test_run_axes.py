@@ -111,3 +111,22 @@ def test_default_scale_time_config_has_no_further_arms():
 def test_training_set_sizes_are_checked_against_the_data(st, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(st_config(**st))
+
+
+def test_a_runs_training_set_is_its_nested_subset_with_its_noisy_labels():
+    import numpy as np
+
+    from tinyscale.engine.trainset import training_set
+
+    ds = tiny_dataset(n_train=96)
+    same, record = training_set(ds, Run("scalecnn", 2, "x", 0), split_seed=1)
+    assert same is ds and record == {}
+    view, record = training_set(ds, Run("scalecnn", 2, "x", 0, data_size=40, noise=0.25), split_seed=1)
+    assert len(view.train_y) == record["train_images"] == 40 and view.test_x is ds.test_x
+    full, full_record = training_set(ds, Run("scalecnn", 2, "x", 5, noise=0.25), split_seed=1)
+    assert len(full_record["changed_labels"]) == 24  # round(0.25 · 96), on the whole set
+    # the subset's noisy labels are the whole set's: the same images, changed to the same classes
+    kept = [i for i in range(96) if any(np.array_equal(ds.train_x[i], x) for x in view.train_x)]
+    assert set(record["changed_labels"]) == set(full_record["changed_labels"]) & set(kept)
+    for i in record["changed_labels"]:
+        assert full.train_y[i] != ds.train_y[i]
