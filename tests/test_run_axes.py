@@ -130,3 +130,18 @@ def test_a_runs_training_set_is_its_nested_subset_with_its_noisy_labels():
     assert set(record["changed_labels"]) == set(full_record["changed_labels"]) & set(kept)
     for i in record["changed_labels"]:
         assert full.train_y[i] != ds.train_y[i]
+
+
+@pytest.mark.parametrize("primary,adam,breaks", [
+    ("supported in the paper's form", "not supported", True),
+    ("supported in weak form", "supported in weak form", False),
+    ("supported in weak form", "inconclusive", None),
+    ("not supported", "not supported", None),
+    ("inconclusive", "not supported", None),
+])
+def test_the_adam_control_breaks_the_equivalence_only_against_a_supported_sgd_arm(primary, adam, breaks):
+    from tinyscale.analysis.scale_time import optimiser_control
+
+    arms = {"lr0.1-mse": {"verdict": primary}, "adam-lr0.001-mse": {"verdict": adam}}
+    out = optimiser_control(arms, "lr0.1-mse", ["adam-lr0.001-mse"])
+    assert out["breaks"] is breaks and out["arms"] == {"adam-lr0.001-mse": adam} and out["reason"]

@@ -4,7 +4,14 @@ import pandas as pd
 from _helpers import job
 
 from tinyscale import families
-from tinyscale.analysis.scale_time import TABLE_COLUMNS, analyse_scale_time, long_curves, seed_mean_curves, summary_table
+from tinyscale.analysis.scale_time import (
+    TABLE_COLUMNS,
+    analyse_scale_time,
+    long_curves,
+    optimiser_control,
+    seed_mean_curves,
+    summary_table,
+)
 from tinyscale.io import read_json, write_csv, write_json
 
 with job(snakemake):
@@ -32,6 +39,10 @@ with job(snakemake):
         "epochs": dict(p.epochs), "plateau_margin": s["analysis"]["collapse"]["plateau_margin"], "batch_size": s["batch_size"], "momentum": s["momentum"],
         "weight_decay": s["weight_decay"], "train_subset": s["train_subset"],
         "k_claim": s["analysis"]["verdict"]["k_claim"], "rule": s["analysis"]["verdict"], "arms": arms,
+        "optimiser_control": optimiser_control(
+            arms, p.primary_arm, sorted({a["arm"] for a in p.arms.values() if a.get("optimizer", "sgd") != "sgd"})),
+        "optimisers": s["optimisers"], "adam_lrs": s["adam_lrs"], "data_sizes": s["data_sizes"],
+        "label_noise": s["label_noise"],
         "arm_labels": {a["arm"]: ("Adam, " if a.get("optimizer") == "adam" else "")
                        + f"lr {a['lr']:g}, {'MSE' if a['loss'] == 'mse' else 'cross-entropy'}" for a in p.arms.values()},
     })

@@ -902,3 +902,26 @@ def summary_table(numbers: dict[str, dict], arm_meta: dict[str, dict]) -> pd.Dat
         })
     return pd.DataFrame(rows, columns=["arm", "lr", "loss", "k_hat", "ci_lo", "ci_hi", "gamma_hat", "r2_collapse",
                                        *[f"mae_{m}" for m in METHODS], "interaction_p", "verdict", "skipped"])
+
+
+def optimiser_control(arms: dict[str, dict], primary: str, controls: list[str]) -> dict:
+    """Whether the equivalence breaks under the control optimiser (Adam), by the same verdicts: it
+    breaks when the primary SGD arm is supported (in either form) and a control arm is not supported;
+    it survives when both are supported; otherwise the runs cannot say (an inconclusive or skipped
+    arm on either side). Returns {"breaks": True/False/None, "reason", "arms": {arm: verdict}}."""
+    def supported(v):
+        return None if v in (None, "inconclusive") else str(v).startswith("supported")
+
+    base = supported((arms.get(primary) or {}).get("verdict"))
+    verdicts = {arm: (arms.get(arm) or {}).get("verdict") for arm in controls}
+    if not controls:
+        return {"breaks": None, "reason": "no control arm", "arms": {}}
+    if base is not True:
+        return {"breaks": None, "reason": f"the primary arm is {'not supported' if base is False else 'undecided'}",
+                "arms": verdicts}
+    states = [supported(v) for v in verdicts.values()]
+    if any(s is False for s in states):
+        return {"breaks": True, "reason": "the primary arm is supported and a control arm is not", "arms": verdicts}
+    if all(s is True for s in states):
+        return {"breaks": False, "reason": "the primary and every control arm are supported", "arms": verdicts}
+    return {"breaks": None, "reason": "a control arm is inconclusive or not analysed", "arms": verdicts}
