@@ -88,8 +88,10 @@ def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def read_json(path: str | os.PathLike):
-    return json.loads(Path(path).read_text())
+def read_json(path: str | os.PathLike, what: str = "JSON file"):
+    """A JSON file; a truncated or garbled one raises CorruptFile naming it."""
+    with reading(path, what):
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
 
 
 def write_csv(path: str | os.PathLike, frame) -> None:
