@@ -131,3 +131,128 @@ def test_status_does_not_promise_to_resume_a_state_it_refuses(tmp_path):
     text = format_status(sweep_status(root, now=1e10))
     assert "resumes from epoch" not in text and "saved under another config and is refused" in text
     assert "recipe.lr" in text
+
+
+def test_a_params_mapping_reads_the_same_in_any_key_order_and_stays_plain_in_a_job():
+    import pickle
+
+    from tinyscale.config import unordered
+
+    a = {"dataset": "digits", "test_fraction": 0.25, "split_seed": 0, "nested": {"x": 1, "y": [{"b": 2, "a": 1}]}}
+    b = {"nested": {"y": [{"a": 1, "b": 2}], "x": 1}, "split_seed": 0, "dataset": "digits", "test_fraction": 0.25}
+    assert repr(unordered(a)) == repr(unordered(b))  # what Snakemake compares to decide a rerun
+    assert repr(unordered(a)) != repr(unordered({**a, "split_seed": 1}))
+    assert list(unordered(a)) == list(a)  # the config's order where a job writes it out
+    back = pickle.loads(pickle.dumps(unordered(a)))
+    assert back == a and type(back) is dict and type(back["nested"]["y"][0]) is dict
+
+
+def _table(tmp_path, rows=6):
+    import pandas as pd
+
+    from tinyscale.io import write_csv
+
+    path = tmp_path / "tables/runs.csv"
+    write_csv(path, pd.DataFrame({"run_id": [f"r{i}" for i in range(rows)], "error": [0.1 * i for i in range(rows)]}))
+    return path
+
+
+@pytest.mark.parametrize("cut", ["half", "line", "garble", "header"])
+def test_a_damaged_table_is_named_not_read_short(tmp_path, cut):
+    from tinyscale.io import CorruptFile, read_csv
+
+    path = _table(tmp_path)
+    assert len(read_csv(path, columns=("run_id",), rows=6)) == 6
+    raw = path.read_bytes()
+    damaged = {"half": raw[: len(raw) // 2],  # mid-line
+               "line": raw[: raw.index(b"\n", len(raw) // 2) + 1],  # at a line's end: parses, too short
+               "garble": raw[:10] + b"\xff\xfe\x00" + raw[13:],
+               "header": b"run_id\n" + b"\n".join(raw.split(b"\n")[1:])}[cut]
+    path.write_bytes(damaged)
+    with pytest.raises(CorruptFile, match=re.escape(str(path)) + ": not a readable table") as err:
+        read_csv(path)
+    assert err.value.paths == [path]
+
+
+def test_a_table_from_elsewhere_is_checked_against_what_its_reader_expects(tmp_path):
+    from tinyscale.io import CorruptFile, read_csv, shape_path
+
+    path = _table(tmp_path)
+    shape_path(path).unlink()  # written before shapes were recorded
+    assert len(read_csv(path)) == 6
+    with pytest.raises(CorruptFile, match=r"it holds 6 rows where 7 are expected"):
+        read_csv(path, rows=7)
+    with pytest.raises(CorruptFile, match=r"lacks the column\(s\) \['top1'\]"):
+        read_csv(path, columns=("top1",))
+    shape_path(path).write_text("{")
+    with pytest.raises(CorruptFile, match="shape record .* is damaged"):
+        read_csv(path)
+
+
+def test_garbled_json_names_its_file(tmp_path):
+    from tinyscale.io import CorruptFile, read_json, write_json
+
+    path = tmp_path / "numbers/width_sweep.json"
+    write_json(path, {"a": 1})
+    for damaged in (b'{"a": ', b'{"a": 1}\xff\xfe'):
+        path.write_bytes(damaged)
+        with pytest.raises(CorruptFile, match=re.escape(str(path)) + ": not a readable JSON file"):
+            read_json(path)
+    with pytest.raises(FileNotFoundError):
+        read_json(tmp_path / "none.json")
+
+
+def test_a_truncated_figure_pdf_is_named(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tinyscale.io import CorruptFile, check_pdfs
+
+    whole, cut = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    plt.plot([0, 1])
+    plt.savefig(whole)
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    check_pdfs([whole])
+    with pytest.raises(CorruptFile, match=re.escape(str(cut)) + r": not a whole PDF figure.*%%EOF.*draw it again") as err:
+        check_pdfs([whole, cut])
+    assert err.value.paths == [cut]
+
+
+def test_two_plugins_of_one_file_name_are_both_imported(tmp_path):
+    from tinyscale import families
+    from tinyscale.config import load_plugins
+
+    for folder, name in (("a", "fama"), ("b", "famb")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "family.py").write_text(
+            "from tinyscale.families import Family, register, get\n"
+            f"register(Family(**{{**get('scalecnn').__dict__, 'name': {name!r}}}))\n")
+    try:
+        load_plugins({"plugins": [str(tmp_path / "a/family.py"), str(tmp_path / "b/family.py")]})
+        assert "fama" in families.FAMILIES and "famb" in families.FAMILIES
+    finally:
+        families.FAMILIES.pop("fama", None)
+        families.FAMILIES.pop("famb", None)
+
+
+def test_a_family_re_registered_by_a_plugin_has_another_build_digest(tmp_path):
+    from tinyscale import families
+    from tinyscale.config import load_plugins
+    from tinyscale.families.identity import build_digest, build_source
+
+    builtin = families.get("scalecnn")
+    before = build_digest("scalecnn")
+    assert build_source("scalecnn").name == "scalecnn.py" and build_digest("scalecnn") == before  # stable
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("from tinyscale.families import Family, register, get\nfrom torch import nn\n\n"
+                      "def build(width, num_classes, in_channels):\n"
+                      "    return nn.Sequential(nn.Flatten(), nn.LazyLinear(num_classes))\n\n"
+                      "register(Family(**{**get('scalecnn').__dict__, 'build': build}))\n")
+    try:
+        load_plugins({"plugins": [str(plugin)]})
+        assert build_source("scalecnn") == plugin and build_digest("scalecnn") != before
+    finally:
+        families.register(builtin)
+    assert build_digest("scalecnn") == before

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from tinyscale import datasets, studies
-from tinyscale.config import science
+from tinyscale.config import science, unordered
+from tinyscale.families.identity import build_digest
 from tinyscale.runs import any_of, config_id_pattern, cpus, memory_mb, run_id_pattern, runtime_minutes
 from tinyscale.status import plan_entry, plan_is_whole, write_plan
 
@@ -16,6 +17,9 @@ RUNS = studies.run_table(config)
 RUN_BY_ID = {r.id: r for r in RUNS}
 RECIPES = studies.recipes(config)
 RECIPE_PARAMS = {name: recipe.as_dict() for name, recipe in RECIPES.items()}
+# What builds each family's models (its build code: a plugin's file or the built-in module): a
+# training param, so a plugin that replaces a built-in family, or an edit of that code, retrains.
+FAMILY_CODE = {name: build_digest(name) for name in sorted({r.family for r in RUNS})}
 ROOT = f"results/{config['name']}"
 PAPER_PDF = f"{ROOT}/paper/paper.pdf"
 ARXIV_TAR = f"{ROOT}/paper/arxiv.tar.gz"

@@ -36,7 +36,7 @@ rule prepare_data:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        data=science(config["data"], ("data",)),
+        data=unordered(science(config["data"], ("data",))),  # the YAML's key order retrains nothing
         names=[f.name for f in DATASET.files],
     script:
         "../scripts/prepare_data.py"

@@ -5,13 +5,13 @@ from _helpers import job
 
 from tinyscale import families
 from tinyscale.analysis.scale_time import TABLE_COLUMNS, analyse_scale_time, long_curves, seed_mean_curves, summary_table
-from tinyscale.io import read_json, write_csv, write_json
+from tinyscale.io import read_csv, read_json, write_csv, write_json
 
 with job(snakemake):
     p = snakemake.params
     records = [read_json(path) for path in snakemake.input.records]
     arm_of = {recipe: a["arm"] for recipe, a in p.arms.items()}
-    long = long_curves(records, [pd.read_csv(path) for path in snakemake.input.curves], arm_of)
+    long = long_curves(records, [read_csv(path, "learning curve", columns=("step", "test_error")) for path in snakemake.input.curves], arm_of)
     tables, arms = analyse_scale_time(long[["arm", "n_params", "seed", "step", "test_error"]], p.settings["analysis"])
     arm_meta = {a["arm"]: {"lr": a["lr"], "loss": a["loss"]} for a in p.arms.values()}
     sizes = long.drop_duplicates("width").sort_values("n_params")

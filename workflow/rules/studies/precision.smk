@@ -30,7 +30,7 @@ rule analyse_precision:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        settings=config["studies"]["precision"],
+        settings=unordered(config["studies"]["precision"]),
         models=[
             {
                 "budget": m.budget,
