@@ -256,3 +256,93 @@ def test_a_family_re_registered_by_a_plugin_has_another_build_digest(tmp_path):
     finally:
         families.register(builtin)
     assert build_digest("scalecnn") == before
+
+
+# ---- the same cases through the workflow: one small build, then each damage and its rebuild ----
+
+SMALL = {**__import__("conftest").TINY, "name": "robust", "models": {"scalecnn": [2, 3, 4]}, "seeds": [0],
+         "train": {**__import__("conftest").TINY["train"], "epochs": 1}}
+
+
+def _jobs(project, config="robust.yaml"):
+    from conftest import snakemake
+
+    out = snakemake(project, "--dry-run", config=config).stdout
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    import yaml
+    from conftest import copy_project, snakemake
+
+    project = copy_project(tmp_path_factory.mktemp("robust"))
+    (project / "robust.yaml").write_text(yaml.safe_dump(SMALL))
+    snakemake(project, config="robust.yaml")
+    return project
+
+
+def _rebuild_after_setting_aside(project, damaged):
+    """The first build names the damaged file and moves it aside; the same command then rebuilds."""
+    from conftest import snakemake
+
+    proc = snakemake(project, config="robust.yaml", check=False)
+    assert proc.returncode != 0
+    assert f"{damaged}" in proc.stderr and f"Moved it to {damaged}.corrupt" in proc.stderr, proc.stderr[-3000:]
+    snakemake(project, config="robust.yaml")
+    assert _jobs(project) == {}
+
+
+@pytest.mark.workflow
+def test_reordered_config_keys_retrain_nothing(built):
+    import yaml
+
+    reordered = {k: (dict(reversed(list(v.items()))) if isinstance(v, dict) else v) for k, v in reversed(list(SMALL.items()))}
+    reordered["data"] = {"split_seed": 0, "test_fraction": 0.25, **reordered["data"]}  # also defaults given by hand
+    (built / "reordered.yaml").write_text(yaml.safe_dump(reordered, sort_keys=False))
+    assert _jobs(built, "reordered.yaml") == {}
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("table", ["tables/runs.csv", "numbers/width_sweep.json", "figures/ece.pdf"])
+def test_a_damaged_table_json_or_figure_is_set_aside_and_rebuilt(built, table):
+    import json
+
+    numbers = json.loads((built / "results/robust/numbers.json").read_text())
+    path = built / "results/robust" / table
+    if not path.exists():  # a figure of another name in this build
+        path = sorted((built / "results/robust/figures").glob("*.pdf"))[0]
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _rebuild_after_setting_aside(built, path.relative_to(built))
+    after = json.loads((built / "results/robust/numbers.json").read_text())
+    assert {k: v for k, v in after.items() if k != "compute"} == {k: v for k, v in numbers.items() if k != "compute"}
+
+
+@pytest.mark.workflow
+def test_a_truncated_plan_is_written_again_by_a_dry_run(built):
+    from tinyscale.status import sweep_status
+
+    plan = built / "results/robust/plan.json"
+    plan.write_bytes(plan.read_bytes()[:100])
+    assert _jobs(built) == {}
+    assert sweep_status(built / "results/robust")["totals"]["done"] == 3
+
+
+@pytest.mark.workflow
+def test_a_plugin_that_replaces_a_built_in_family_retrains_its_runs(built):
+    import yaml
+
+    source = (built / "src/tinyscale/families/scalecnn.py").read_text()
+    (built / "myscalecnn.py").write_text(
+        "from tinyscale.families import Family, get, register\n\n\n"
+        "def build(width, num_classes, in_channels):  # another architecture under the built-in name\n"
+        "    from torch import nn\n\n"
+        "    return nn.Sequential(nn.Flatten(), nn.LazyLinear(width), nn.ReLU(), nn.Linear(width, num_classes))\n\n\n"
+        "register(Family(**{**get('scalecnn').__dict__, 'build': build}))\n")
+    (built / "plugin.yaml").write_text(yaml.safe_dump({**SMALL, "plugins": ["myscalecnn.py"]}))
+    jobs = _jobs(built, "plugin.yaml")
+    assert sum(n for rule, n in jobs.items() if rule.startswith("train")) == 3
+    assert source == (built / "src/tinyscale/families/scalecnn.py").read_text()
