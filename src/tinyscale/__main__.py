@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return _forecast(args)
     try:
         result = status.sweep_status(args.results, stale=args.stale)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, status.CorruptFile) as exc:
         print(f"tinyscale status: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2) if args.json else status.format_status(result))

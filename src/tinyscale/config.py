@@ -9,6 +9,7 @@ rerun triggers see only what can.
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import shutil
 import sys
@@ -64,7 +65,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def load_plugins(config: dict) -> None:
     """Import the config's plugin files (each registers families, datasets or studies), once."""
     for path in config.get("plugins") or []:
-        name = "tinyscale_plugin_" + Path(path).stem
+        # one module per file, by its resolved path: two plugins of one file name are both imported
+        where = hashlib.blake2b(str(Path(path).resolve()).encode(), digest_size=4).hexdigest()
+        name = f"tinyscale_plugin_{Path(path).stem}_{where}"
         if name in sys.modules:
             continue
         if not Path(path).is_file():
@@ -354,6 +357,28 @@ def science(section: dict, key_path: tuple[str, ...] = ()) -> dict:
     """`section` of a validated config without the keys the schema marks operational."""
     props = _node(key_path).get("properties", {})
     return {k: v for k, v in section.items() if not props.get(k, {}).get("operational")}
+
+
+class Unordered(dict):
+    """A config mapping whose repr does not depend on the order of its keys. Snakemake compares a
+    rule's params by repr, so a params dict taken from the config as is would rerun its rule (and
+    retrain what depends on it) when only the YAML's key order changed; iteration keeps the
+    config's order, so what a job writes from it is unchanged."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in sorted(self.items(), key=lambda kv: repr(kv[0]))) + "}"
+
+    def __reduce__(self):  # pickled into a job as a plain dict's items: jobs need nothing of this class
+        return (dict, (dict(self),))
+
+
+def unordered(value):
+    """`value` with every mapping in it an Unordered one (for a rule's params)."""
+    if isinstance(value, dict):
+        return Unordered({k: unordered(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return type(value)(unordered(v) for v in value)
+    return value
 
 
 def defaults(*key_path: str) -> dict:

@@ -88,14 +88,80 @@ def write_json(path: str | os.PathLike, obj) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def read_json(path: str | os.PathLike):
-    return json.loads(Path(path).read_text())
+def read_json(path: str | os.PathLike, what: str = "JSON file"):
+    """A JSON file; a truncated or garbled one raises CorruptFile naming it."""
+    with reading(path, what):
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+
+
+def shape_path(path: str | os.PathLike) -> Path:
+    """tables/runs.csv → tables/.runs.csv.shape.json: the rows and columns write_csv wrote."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.shape.json")
 
 
 def write_csv(path: str | os.PathLike, frame) -> None:
-    """Write a pandas DataFrame as CSV, atomically, with a stable float format."""
+    """Write a pandas DataFrame as CSV, atomically, with a stable float format, and beside it the
+    rows and columns it holds, so a reader finds a table cut at a line's end (read_csv)."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.10g")
+    write_json(shape_path(path), {"rows": len(frame), "columns": [str(c) for c in frame.columns]})
+
+
+def _written_shape(path: Path) -> dict | None:
+    """What write_csv recorded for `path`; None where nothing was (a table from elsewhere, or one
+    written before shapes were); a damaged record makes the table itself unverifiable."""
+    try:
+        shape = json.loads(shape_path(path).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"its shape record {shape_path(path)} is damaged ({exc})") from exc
+    if not (isinstance(shape, dict) and isinstance(shape.get("rows"), int) and isinstance(shape.get("columns"), list)):
+        raise ValueError(f"its shape record {shape_path(path)} is damaged")
+    return shape
+
+
+def read_csv(path: str | os.PathLike, what: str = "table", columns=(), rows: int | None = None):
+    """A CSV table as a DataFrame, checked whole: UTF-8, its last line ended, the rows and columns
+    write_csv recorded, and the `columns` and number of `rows` the caller expects. A table that is
+    not raises CorruptFile naming it (a job sets it aside and the rerun rebuilds it)."""
+    import io as _io
+
+    import pandas as pd
+
+    path = Path(path)
+    with reading(path, what):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        if not raw.endswith(b"\n"):
+            raise ValueError("its last line is cut off (no newline at its end)" if raw else "it is empty")
+        shape = _written_shape(path)
+        frame = pd.DataFrame() if shape == {"rows": 0, "columns": []} else pd.read_csv(_io.StringIO(text))
+        if shape is not None and (len(frame), [str(c) for c in frame.columns]) != (shape["rows"], shape["columns"]):
+            raise ValueError(f"it holds {len(frame)} rows and columns {[str(c) for c in frame.columns]}; written "
+                             f"were {shape['rows']} rows and columns {shape['columns']}")
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"it lacks the column(s) {missing}")
+        if rows is not None and len(frame) != rows:
+            raise ValueError(f"it holds {len(frame)} rows where {rows} are expected")
+    return frame
+
+
+def check_pdfs(paths, what: str = "figure", fix: str = "delete it and draw it again") -> None:
+    """Raise one CorruptFile naming every file of `paths` that is not a whole PDF (its header, and
+    the end-of-file mark a truncated file lacks)."""
+    problems = {}
+    for path in paths:
+        with open(path, "rb") as fh:
+            head = fh.read(5)
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 2048))
+            tail = fh.read()
+        if head != b"%PDF-" or b"%%EOF" not in tail:
+            problems[path] = f"not a whole PDF {what}, truncated or damaged (no {'%PDF- header' if head != b'%PDF-' else '%%EOF at its end'})"
+    if problems:
+        raise CorruptFile(problems, fix)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import families
 from .engine.heartbeat import heartbeat_path
-from .io import read_json, write_json
+from .io import CorruptFile, read_json, write_json
 
 PLAN = "plan.json"
 STATES = ("done", "running", "interrupted", "failed", "pending")
@@ -52,6 +52,12 @@ def write_plan(root: str | Path, name: str, entries: list[dict]) -> None:
     write_json(Path(root) / PLAN, {"name": name, "written": time.time(), "runs": entries})
 
 
+def plan_is_whole(root: str | Path) -> bool:
+    """Whether `root` holds a readable plan (a truncated or garbled one is written again)."""
+    plan = _read(Path(root) / PLAN)
+    return isinstance(plan, dict) and isinstance(plan.get("runs"), list)
+
+
 @dataclass
 class RunStatus:
     run: str
@@ -65,6 +71,7 @@ class RunStatus:
     sec_per_epoch: float | None = None  # this run's share of its job's time per epoch
     remaining_epochs: float = 0.0
     state_saved: bool = False  # interrupted or failed: a resume state exists (else it starts again)
+    state_refused: bool = False  # that state was refused: saved under another config (its log says which keys)
     resume_from: dict | None = None  # where that state stopped, {epoch, step}, where the heartbeat says
     error: str | None = None  # failed or interrupted: the log's last error line
     last_write_s: float | None = None  # seconds since the job last wrote its heartbeat or log
@@ -120,6 +127,21 @@ def _read(path: Path) -> dict | None:
         return None
 
 
+def _beat(path: Path) -> dict | None:
+    """A heartbeat, or None where it is absent, unreadable or lacks what status reads (a damaged or
+    hand-edited file must not stop the status of every other run)."""
+    beat = _read(path)
+    if not isinstance(beat, dict):
+        return None
+    ints = all(isinstance(beat.get(k), int) for k in ("epoch", "step", "steps_per_epoch"))
+    if not ints or beat["steps_per_epoch"] < 1 or not isinstance(beat.get("time"), (int, float)):
+        return None
+    saved = beat.get("saved")
+    if saved is not None and not (isinstance(saved, dict) and all(isinstance(saved.get(k), int) for k in ("epoch", "step"))):
+        beat["saved"] = None
+    return beat
+
+
 def _mtime(path: Path) -> float | None:
     try:
         return path.stat().st_mtime
@@ -137,13 +159,14 @@ def run_status(root: Path, entry: dict, now: float, stale: float) -> RunStatus:
             status.sec_per_epoch = record["wall_time_s"] / record["epochs_done"]
         return status
     state, log = root / entry["state"], root / entry["log"]
-    beat, log_time = _read(heartbeat_path(state)), _mtime(log)
+    beat, log_time = _beat(heartbeat_path(state)), _mtime(log)
     if beat is None and log_time is None and not state.exists():
         return status
     if beat:
         status.epoch, status.step, status.steps_per_epoch = beat["epoch"], beat["step"], beat["steps_per_epoch"]
-        if beat.get("sec_per_epoch"):
-            status.sec_per_epoch = beat["sec_per_epoch"] / beat.get("packed", 1)
+        speed, packed = beat.get("sec_per_epoch"), beat.get("packed", 1)
+        if isinstance(speed, (int, float)) and speed > 0 and isinstance(packed, int) and packed >= 1:
+            status.sec_per_epoch = speed / packed
     times = [t for t in (beat["time"] if beat else None, log_time) if t is not None]
     status.last_write_s = max(0.0, now - max(times)) if times else None
     error = last_error(log)
@@ -158,8 +181,10 @@ def run_status(root: Path, entry: dict, now: float, stale: float) -> RunStatus:
     interrupted = error is None or re.match(r"[\w.]*\bInterrupted:", error)
     status.state, status.error = ("interrupted" if interrupted else "failed"), error
     status.state_saved = state.exists()
+    # a state saved under another config is refused, not resumed (engine.checkpoint.StateMismatch)
+    status.state_refused = status.state_saved and bool(error and re.match(r"[\w.]*\bStateMismatch:", error))
     saved = beat.get("saved") if beat else None
-    if status.state_saved and saved:
+    if status.state_saved and saved and not status.state_refused:
         status.resume_from = saved
         status.remaining_epochs = status.epochs - saved["epoch"] - saved["step"] / beat["steps_per_epoch"]
     return status
@@ -184,7 +209,13 @@ def sweep_status(root: str | Path, now: float | None = None, stale: float = STAL
     if not (root / PLAN).exists():
         raise FileNotFoundError(f"no {PLAN} in {root}: a build writes it when it starts; run the build "
                                 "(snakemake … --configfile …) once, or check the results folder's path")
-    plan = read_json(root / PLAN)
+    try:
+        plan = read_json(root / PLAN)
+        if not isinstance(plan, dict) or not isinstance(plan.get("runs"), list) or "name" not in plan:
+            raise CorruptFile({root / PLAN: "not a build plan (no name or runs)"})
+    except CorruptFile as exc:
+        raise CorruptFile(exc.problems, "run the build, or a dry run (snakemake -n … --configfile …), to write it "
+                                        "again") from exc
     now = time.time() if now is None else now
     configs = []
     for cid, entries in _configurations(plan).items():
@@ -247,7 +278,8 @@ def format_status(status: dict) -> str:
                 detail = f"{where or 'starting'}{speed}, ETA {_hms(r['eta_s'])}"
             else:
                 resume = r["resume_from"]
-                detail = (f"resumes from epoch {resume['epoch']} step {resume['step']}" if resume
+                detail = ("its resume state was saved under another config and is refused" if r.get("state_refused")
+                          else f"resumes from epoch {resume['epoch']} step {resume['step']}" if resume
                           else "resumes from its saved state" if r["state_saved"] else "starts again from the beginning")
                 detail += f"; {r['error']}" if r["error"] else "; stopped without an error"
                 if r["last_write_s"] is not None:

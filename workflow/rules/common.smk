@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 from tinyscale import datasets, studies
-from tinyscale.config import science
+from tinyscale.config import science, unordered
+from tinyscale.families.identity import build_digest
 from tinyscale.runs import any_of, config_id_pattern, cpus, memory_mb, run_id_pattern, runtime_minutes
-from tinyscale.status import PLAN, plan_entry, write_plan
+from tinyscale.status import plan_entry, plan_is_whole, write_plan
 
 STUDIES = studies.enabled(config)
 STUDY_NAMES = [s.name for s in STUDIES]
@@ -17,6 +18,9 @@ RUNS = studies.run_table(config)
 RUN_BY_ID = {r.id: r for r in RUNS}
 RECIPES = studies.recipes(config)
 RECIPE_PARAMS = {name: recipe.as_dict() for name, recipe in RECIPES.items()}
+# What builds each family's models (its build code: a plugin's file or the built-in module): a
+# training param, so a plugin that replaces a built-in family, or an edit of that code, retrains.
+FAMILY_CODE = {name: build_digest(name) for name in sorted({r.family for r in RUNS})}
 ROOT = f"results/{config['name']}"
 PAPER_PDF = f"{ROOT}/paper/paper.pdf"
 ARXIV_TAR = f"{ROOT}/paper/arxiv.tar.gz"
@@ -149,9 +153,9 @@ def write_sweep_plan():
 
 # The plan `tinyscale status` reads (every run with its epochs, record, resume state and log): no
 # rule's output, so it retrains nothing. Every build that starts rewrites it (dry runs and cluster
-# jobs do not); where none exists yet (a build finished before status existed), parsing writes it,
-# and the start of that build need not write it again.
-PLAN_WRITTEN_AT_PARSE = not Path(ROOT, PLAN).exists()
+# jobs do not); where none exists yet (a build finished before status existed) or it is damaged,
+# parsing writes it, and the start of that build need not write it again.
+PLAN_WRITTEN_AT_PARSE = not plan_is_whole(ROOT)
 if PLAN_WRITTEN_AT_PARSE:
     write_sweep_plan()
 

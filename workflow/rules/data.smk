@@ -41,7 +41,7 @@ rule prepare_data:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        data=science(config["data"], ("data",)),
+        data=unordered(science(config["data"], ("data",))),  # the YAML's key order retrains nothing
         names=[f.name for f in DATASET.files],
     script:
         "../scripts/prepare_data.py"
@@ -62,12 +62,9 @@ rule prepare_other_data:
         runtime=30,  # minutes; CPU-only
     params:
         # the data section's split and checks, with this dataset's own normalisation
-        data=lambda wildcards: {
-            **science(config["data"], ("data",)),
-            "dataset": wildcards.dataset,
-            "mean": None,
-            "std": None,
-        },
+        data=lambda wildcards: unordered(
+            {**science(config["data"], ("data",)), "dataset": wildcards.dataset, "mean": None, "std": None}
+        ),
         names=lambda wildcards: [f.name for f in datasets.get(wildcards.dataset).files],
     script:
         "../scripts/prepare_data.py"

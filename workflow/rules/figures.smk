@@ -47,6 +47,6 @@ for _study, _fig in [(s, f) for s in STUDIES for f in s.figures if f.when(config
         params:
             module=_fig.module,
             tables=list(_fig.tables),
-            figure=_fig.params(config),
+            figure=unordered(_fig.params(config)),
         script:
             "../scripts/figure.py"

@@ -1,8 +1,9 @@
 # Training, one job per run, which also writes the run's test-set predictions (a separate
 # prediction job per run would double the jobs, and planning cost grows with jobs); with
 # train.pack_seeds one job per configuration (family, width, recipe) trains all its seeds.
-# Only settings that can change a run's weights are params (the recipe); intervals, device and
-# caches reach the script through the config, so changing them retrains nothing. A recipe that logs a learning curve writes
+# Only what can change a run's weights is params (the recipe, and family_code: a digest of what
+# builds the family's models); intervals, device and caches reach the script through the config,
+# so changing them retrains nothing. A recipe that logs a learning curve writes
 # curve.csv too; one that starts from another recipe's weights (QAT from fp32) takes that
 # run's model.pt as input, so the run it starts from is one target, trained once.
 
@@ -38,6 +39,7 @@ if not config["train"]["pack_seeds"]:
     for (_curve, (_threads, _mem_mb, _), _data), _cids in sorted(TRAIN_CLASSES.items()):
         _runs = [CONFIG_RUNS[c][0] for c in _cids]
         _recipes = sorted({r.recipe for r in _runs})
+        _families = sorted({r.family for r in _runs})
         _name = ("train_curve" if _curve else "train") + (f"_r{_numbers[_curve]}" if _numbers[_curve] else "")
         _numbers[_curve] += 1
 
@@ -70,6 +72,11 @@ if not config["train"]["pack_seeds"]:
                     RECIPE_PARAMS[_recipes[0]]
                     if len(_recipes) == 1
                     else (lambda wildcards: RECIPE_PARAMS[RUN_BY_ID[wildcards.run].recipe])
+                ),
+                family_code=(
+                    FAMILY_CODE[_families[0]]
+                    if len(_families) == 1
+                    else (lambda wildcards: FAMILY_CODE[RUN_BY_ID[wildcards.run].family])
                 ),
                 state_dir=STATE_DIR,
             script:
@@ -114,6 +121,7 @@ else:
                 **_data_params(_data),
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
+                family_code=lambda wildcards: FAMILY_CODE[CONFIG_RUNS[wildcards.config_id][0].family],
                 state_dir=STATE_DIR,
             script:
                 "../scripts/train.py"

@@ -81,6 +81,8 @@ def rebuilt_by(path: Path, config: dict) -> str:
         except (ValueError, KeyError):
             return "train"
         return "train_curve" if recipe.curve else "train"
+    if path.parent.name == "figures":
+        return f"figure_{path.stem}"
     return "the rule whose output it is"
 
 

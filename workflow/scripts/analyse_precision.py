@@ -7,7 +7,7 @@ from _helpers import job
 from tinyscale import datasets, families, tasks
 from tinyscale.analysis.precision import across_tasks, analyse_precision, runs_table
 from tinyscale.datasets import load_dataset
-from tinyscale.io import load_predictions, read_json, reading, write_csv, write_json
+from tinyscale.io import load_predictions, read_csv, read_json, write_csv, write_json
 from tinyscale.studies.precision import model_costs
 
 TASK_COLUMNS = ["arm_key", "task", "dataset", "family", "budget", "budget_label", "metric", "winner_bits",
@@ -46,8 +46,7 @@ with job(snakemake):
                          "outcome": (primary.get("verdict") or {}).get("budgets", {}).get(budget),
                          "verdict": (primary.get("verdict") or {}).get("verdict")})
         if path:
-            with reading(path, "precision arm's budget table"):
-                budgets.append(pd.read_csv(path))
+            budgets.append(read_csv(path, "precision arm's budget table"))
     write_csv(snakemake.output.tasks, pd.DataFrame(rows, columns=TASK_COLUMNS))
     write_csv(snakemake.output.task_budgets, pd.concat(budgets, ignore_index=True))
     if others:  # the study across tasks: each arm's results under its task's name, and the verdict across them

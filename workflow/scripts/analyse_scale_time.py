@@ -12,13 +12,14 @@ from tinyscale.analysis.scale_time import (
     seed_mean_curves,
     summary_table,
 )
-from tinyscale.io import read_json, write_csv, write_json
+from tinyscale.io import read_csv, read_json, write_csv, write_json
 
 with job(snakemake):
     p = snakemake.params
     records = [read_json(path) for path in snakemake.input.records]
     arm_of = {recipe: a["arm"] for recipe, a in p.arms.items()}
-    long = long_curves(records, [pd.read_csv(path) for path in snakemake.input.curves], arm_of)
+    curves = [read_csv(path, "learning curve", columns=("step", "test_error")) for path in snakemake.input.curves]
+    long = long_curves(records, curves, arm_of)
     # The equivalence's arms are trained on the whole, clean training set; the unified law's data
     # and noise arms are read by its own statistics.
     clean = long[(long["data_size"] == 0) & (long["noise"] == 0)]

@@ -2,8 +2,10 @@
 
 from _helpers import job
 
+from tinyscale.io import check_pdfs
 from tinyscale.paper.arxiv import pack
 
 with job(snakemake):
+    check_pdfs(snakemake.input.figures)
     members = pack(snakemake.input.tex, snakemake.input.bbl, snakemake.output.tar)
     print("packed", ", ".join(members))

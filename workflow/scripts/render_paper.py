@@ -1,13 +1,12 @@
 """Render the paper's templates with numbers.json and the tables (StrictUndefined)."""
 
-import pandas as pd
 from _helpers import job
 
-from tinyscale.io import read_json, write_text
+from tinyscale.io import read_csv, read_json, write_text
 from tinyscale.paper.render import TEMPLATES, paper_context, render
 
 with job(snakemake):
     i, p = snakemake.input, snakemake.params
-    tables = {name: pd.read_csv(path) for name, path in zip(p.tables, i.tables)}
+    tables = {name: read_csv(path) for name, path in zip(p.tables, i.tables)}
     context = paper_context(read_json(i.numbers), p.meta, read_json(i.environment), tables, p.figures)
     write_text(snakemake.output.tex, render(TEMPLATES, "paper.tex.j2", {**context, "studies": p.studies}))

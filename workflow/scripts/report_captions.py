@@ -5,13 +5,13 @@ import pandas as pd
 from _helpers import job
 
 from tinyscale import studies
-from tinyscale.io import read_json, write_csv, write_text
+from tinyscale.io import read_csv, read_json, write_csv, write_text
 from tinyscale.paper.render import paper_context
 from tinyscale.paper.report import caption_rst, figure_captions, headline_rows
 
 with job(snakemake):
     i, o, p = snakemake.input, snakemake.output, snakemake.params
-    tables = {name: pd.read_csv(path) for name, path in zip(p.tables, i.tables)}
+    tables = {name: read_csv(path) for name, path in zip(p.tables, i.tables)}
     numbers = read_json(i.numbers)
     context = paper_context(numbers, p.meta, read_json(i.environment), tables, p.figures)
     enabled = [studies.get(name) for name in p.studies]

@@ -24,7 +24,7 @@ from ..families import count_params
 from ..families import get as get_family
 from ..runs import Run
 from .augment import draw_epoch
-from .checkpoint import load_states, save_state
+from .checkpoint import dataset_digest, load_states, save_state, weights_digest
 from .curves import CURVE_COLUMNS, curve_subset, error_and_loss, is_curve_step
 from .heartbeat import Heartbeat, heartbeat_path
 from .members import Packed, Single, batch
@@ -143,7 +143,13 @@ def train(
     curves = [[] for _ in runs]
     last_finite = [None] * K  # each run's last finite step loss before this epoch, for a divergence report
     resumed_from = None
-    states = load_states(paths, device, run_meta, recipe_meta, progress) if paths and all(p.exists() for p in paths) else None
+    # what each state depends on beyond its run and recipe: a state from other data or weights is stale
+    depends = None
+    if paths:
+        data = dataset_digest(ds)
+        depends = [{"data": data, "init": weights_digest(init_states[k]) if init_states else None} for k in range(K)]
+    states = (load_states(paths, device, run_meta, recipe_meta, progress, depends)
+              if paths and all(p.exists() for p in paths) else None)
     if states:
         if len({(s["epoch"], s["step"]) for s in states}) != 1:
             raise RuntimeError(f"[{label}] the resume states {[str(p) for p in paths]} stopped at different steps; "
@@ -178,7 +184,7 @@ def train(
             save_state(path, {
                 **weights, "dropout_rng": members.dropout_gens[k].get_state(),
                 "epoch": epoch, "step": step, "log": logs[k], "wall": wall, "loss_sum": float(loss_acc[k]),
-                "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k],
+                "run": run_meta[k], "recipe": recipe_meta, "curve": curves[k], "depends": depends[k],
             })
         heartbeat.saved_at(epoch, step)
 

@@ -62,7 +62,7 @@ for _arm in PP_ARMS:
             runtime=30,  # minutes; CPU-only
         params:
             arm={"key": _arm.key, "dataset": _arm.dataset, "family": _arm.family, "budget_widths": list(_arm.budget_widths)},
-            settings=config["studies"]["precision"],
+            settings=unordered(config["studies"]["precision"]),
             models=pp_models(_runs),
         script:
             "../../scripts/analyse_precision_task.py"
@@ -93,7 +93,7 @@ rule analyse_precision:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        settings=config["studies"]["precision"],
+        settings=unordered(config["studies"]["precision"]),
         models=pp_models(PP_RUNS),
         main_arm=_pp.task_arms(config)[0].key,
     script:

@@ -30,7 +30,7 @@ rule analyse_scale_time:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        settings=ST_SETTINGS,
+        settings=unordered(ST_SETTINGS),
         arms=ST_ARMS,
         epochs={families.get(ST_SETTINGS["family"]).format_width(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
         primary_arm=_st.primary_arm(config),

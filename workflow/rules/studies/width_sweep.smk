@@ -42,7 +42,7 @@ rule reference:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        analysis=config["analysis"],
+        analysis=unordered(config["analysis"]),
     script:
         "../../scripts/reference.py"
 
@@ -72,7 +72,8 @@ rule analyse_width_sweep:
     resources:
         runtime=30,  # minutes; CPU-only
     params:
-        analysis=config["analysis"],
+        analysis=unordered(config["analysis"]),
         recipe=RECIPE_PARAMS["cosine"],
+        runs=[r.id for r in WIDTH_SWEEP_RUNS],  # what runs.csv must hold
     script:
         "../../scripts/analyse_width_sweep.py"
