@@ -191,5 +191,5 @@ def load_dataset(path: str | Path) -> Dataset:
         )
 
 
-from . import cifar, digits, speech_commands, speech_standin  # noqa: E402,F401  (the built-in datasets register themselves)
+from . import cifar, digits, mnist, speech_commands, speech_standin  # noqa: E402,F401  (the built-in datasets register themselves)
 from .subsets import corrupt_labels, corrupted_indices, nested_subset  # noqa: E402,F401

@@ -140,3 +140,14 @@ register(Family(
         r"average pooling and a linear classifier."
     ),
 ))
+register(Family(
+    name="mlp", label="MLP", width_letter="h", width_type=int, colour="#17becf", marker="P",
+    build="tinyscale.families.mlp:MLP",
+    epoch_seconds=lambda h: 2 + 1e-5 * h**2,  # matrix products of 50,000 flattened images: seconds on a GPU
+    step_mb=lambda h: 50 + 0.05 * h,  # a few h-wide activations per image at batch 128
+    description=(
+        r"MLP($h$) is a fully connected network: the flattened image, then $d$ hidden layers of $h$ units "
+        r"[linear $\to$ ReLU] and a linear classifier (depth $d$ = 2 unless the config's families section sets it)."
+    ),
+    input="shape", options=(("depth", 2),),
+))
