@@ -81,10 +81,12 @@ def test_run_ids_are_readable_and_parse_back():
             parse_run_id(bad)
 
 
-def test_config_files_are_yaml_with_no_unknown_keys():
-    for name in ("config.yaml", "quick.yaml"):
-        raw = yaml.safe_load((ROOT / "config" / name).read_text())
-        validate_config(raw)
+@pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda p: p.name)
+def test_config_files_are_yaml_with_no_unknown_keys_and_plan_their_runs(path):
+    from tinyscale.studies import run_table
+
+    config = validate_config(yaml.safe_load(path.read_text()))
+    assert run_table(config)
 
 
 def test_runtime_estimate_grows_with_size_epochs_and_attempt():
