@@ -204,7 +204,7 @@ def test_section_states_winners_differences_capacity_and_verdict(full):
         assert "$b^* = 2$ at c=4" in tex and "$b^* = 4$ at c=8" in tex
     assert "\\section{Parameters versus precision at equal storage}" in section and "\\label{sec:precision}" in section
     assert "\\citep{esser2020lsq}" in section
-    assert "Under the rule above, the primary arm's verdict is: \\textbf{claim fails}." in section
+    assert "Under the rule above, the precision claim's verdict in the primary arm is: \\textbf{claim fails}." in section
     assert "for 3 epochs on a cosine schedule from a learning rate of 0.005" in section
     assert "seeds 0, 1, 2" in section and "within 5\\% of it" in section
     assert "4-bit wins significantly" in section and "no paired 8-bit runs" in section

@@ -1,5 +1,7 @@
 """The two further studies end to end on a tiny config: the PDF states the scale–time k̂ and the
-winning bit-width of numbers.json, and the runs the studies share with the width sweep train once."""
+winning bit-width of numbers.json, and the runs the studies share with the width sweep train once.
+The scale–time study also trains on a nested subset, on noisy labels and with Adam; the precision
+study also runs on a second task (keyword spotting on the espeak-ng stand-in)."""
 
 import json
 import re
@@ -18,9 +20,12 @@ STUDIES = {
         "width_sweep": {"enabled": True},
         "scale_time": {"enabled": True, "widths": [2, 3, 4], "seeds": [0, 1], "lrs": [0.1], "losses": ["mse"],
                        "train_subset": 200, "epoch_caps": [{"max_params": None, "epochs": 6}],
+                       "data_sizes": [None, 400], "label_noise": [0.0, 0.3], "optimisers": ["sgd", "adam"],
+                       "adam_lrs": [0.003],
                        "analysis": {"bootstrap": {"samples": 50}}},
         "precision": {"enabled": True, "budget_widths": [2, 3], "bits": [32, 4, 2], "secondary_bits": [],
-                      "tolerance": 0.3, "seeds": [0, 1], "finetune": {"epochs": 1, "lr": 0.005}},
+                      "tolerance": 0.3, "seeds": [0, 1], "finetune": {"epochs": 1, "lr": 0.005},
+                      "tasks": [{"dataset": "speech_standin", "family": "dscnn", "budget_widths": [8]}]},
     },
 }
 
@@ -57,7 +62,7 @@ def test_the_three_study_paper_reads_cleanly_and_every_figure_is_drawn(built):
 
     assert_reads_cleanly(project / "results/studies/paper/paper.pdf")
     figures = sorted((project / "results/studies/figures").glob("*.pdf"))
-    assert len(figures) == 14  # 7 width sweep, 4 scale-time, 3 precision
+    assert len(figures) == 16  # 6 width sweep and the forecast backtest, 4 scale-time, 4 precision (one: the task panels)
     for pdf in figures:
         render_page(pdf, pdf.with_suffix(".png"), dpi=40)
         assert not_blank(pdf.with_suffix(".png")), pdf.name
@@ -83,3 +88,32 @@ def test_shared_runs_train_once_and_curves_are_written(built):
     assert curve[0] == "step,epoch,test_error,test_loss,train_error,train_loss" and len(curve) > 8
     qat = json.loads((runs / next(p.name for p in runs.glob("scalecnn-*-qat_w2a8-s0")) / "run.json").read_text())
     assert qat["recipe"] == "qat_w2a8" and qat["epochs_done"] == 1
+
+
+def test_the_unified_law_arms_train_on_their_subset_and_noisy_labels(built):
+    project, numbers, text = built
+    runs = project / "results/studies/runs"
+    subset = json.loads((runs / "scalecnn-c3-st_lr0.1_mse_e6-n400-s0/run.json").read_text())
+    assert subset["data_size"] == 400 and subset["training_set"]["train_images"] == 400
+    noisy = json.loads((runs / "scalecnn-c3-st_lr0.1_mse_e6-noise0.3-s1/run.json").read_text())
+    assert len(noisy["training_set"]["changed_labels"]) == round(0.3 * 1347)  # digits' 1,347 training images
+    assert (runs / "scalecnn-c4-st_adam_lr0.003_mse_e6-s1/curve.csv").exists()
+    st = numbers["scale_time"]
+    assert "adam-lr0.003-mse" in st["arms"] and st["optimiser_control"]["arms"]
+    assert "Adam, the negative control." in text
+    verdict = st["optimiser_control"]["arms"]["adam-lr0.003-mse"] or "not analysed"
+    assert f"verdict {verdict}" in text
+
+
+def test_the_precision_verdict_is_stated_per_task_and_across_tasks(built):
+    project, numbers, text = built
+    pp = numbers["precision"]
+    assert set(pp["tasks"]) == {"image_classification", "keyword_spotting"}
+    kws = pp["tasks"]["keyword_spotting"]["arms"]["speech_standin-dscnn"]
+    winners = kws["arms"]["a8"]["winners"]
+    assert list(winners) == ["8"] and kws["fp32_law"]["sizes"] == 3  # κ from its own three fp32 widths
+    assert (project / "results/studies/runs/dscnn-k8-cosine_plain-on_speech_standin-s0/model.pt").exists()
+    for task, verdict in pp["across_tasks"]["per_task"].items():
+        assert f"In {task.replace('_', ' ')} the verdict is {verdict}" in text
+    assert f"Across the 2 tasks, the claim that it holds regardless of the task is: {pp['across_tasks']['verdict']}" in text
+    assert f"DS-CNN k=8 {winners['8']['bits']} {100 * winners['8']['error']:.1f}%" in text
