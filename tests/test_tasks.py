@@ -94,3 +94,18 @@ def test_config_refuses_a_family_on_another_tasks_dataset():
     with pytest.raises(ConfigError, match=r"config key 'models.bigram' names Bigram, a family for language modelling, "
                                           r"but 'data.dataset' is 'digits', a dataset for image classification"):
         validate_config(config)
+
+
+def test_perplexity_and_bits_on_hand_computed_cases():
+    from tinyscale.analysis.metrics import bits_per_token, perplexity
+
+    v = 256
+    assert perplexity(np.zeros((3, 5, v)), np.zeros((3, 5), dtype=int)) == pytest.approx(v)  # uniform: V
+    assert bits_per_token(np.zeros((2, v)), [0, 7]) == pytest.approx(8.0)
+    # p(target) = 1/2 and 1/4: mean CE = (ln 2 + ln 4)/2 = 1.5 ln 2 → perplexity 2^1.5, 1.5 bits
+    logits = np.log(np.array([[0.5, 0.25, 0.25], [0.25, 0.25, 0.5]])) + 3.0  # a shift changes nothing
+    assert perplexity(logits, [0, 1]) == pytest.approx(2**1.5)
+    assert bits_per_token(logits, [0, 1]) == pytest.approx(1.5)
+    assert perplexity(np.array([[1000.0, 0.0]]), [0]) == pytest.approx(1.0)  # stable at large logits
+    with pytest.raises(ValueError, match="need targets of shape"):
+        perplexity(np.zeros((2, 3, 4)), [0, 1])

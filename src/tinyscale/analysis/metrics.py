@@ -85,3 +85,25 @@ def jaccard(errors_a: np.ndarray, errors_b: np.ndarray) -> float:
         raise ValueError(f"error masks differ in shape: {a.shape} vs {b.shape}")
     union = np.logical_or(a, b).sum()
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
+
+
+def mean_cross_entropy(logits, targets) -> float:
+    """Mean cross-entropy (nats) of integer targets under logits [..., V] over every position, with a
+    stable log-softmax."""
+    z = np.asarray(logits, dtype=np.float64)
+    t = np.asarray(targets, dtype=np.int64)
+    if z.shape[:-1] != t.shape:
+        raise ValueError(f"logits {z.shape} need targets of shape {z.shape[:-1]}, got {t.shape}")
+    z = z - z.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(log_p, t[..., None], axis=-1).mean())
+
+
+def perplexity(logits, targets) -> float:
+    """exp(mean cross-entropy): a language model's perplexity per token (per byte for byte tokens)."""
+    return float(np.exp(mean_cross_entropy(logits, targets)))
+
+
+def bits_per_token(logits, targets) -> float:
+    """Mean cross-entropy in bits: bits per byte for byte tokens (perplexity = 2^bits)."""
+    return mean_cross_entropy(logits, targets) / np.log(2.0)
