@@ -103,6 +103,11 @@ def test_the_unified_law_arms_train_on_their_subset_and_noisy_labels(built):
     assert "Adam, the negative control." in text
     verdict = st["optimiser_control"]["arms"]["adam-lr0.003-mse"] or "not analysed"
     assert f"verdict {verdict}" in text
+    ul = st["unified_law"]
+    for claim, words in (("data_requirement", "Larger models need less data"),
+                         ("noise_sensitivity", "Larger models are more sensitive to label noise")):
+        assert f"{words}: {ul[claim]['verdict']}" in text
+    assert ul["noise_sensitivity"]["levels"]["0.3"]["n_params"]  # every size's noise gap
 
 
 def test_the_precision_verdict_is_stated_per_task_and_across_tasks(built):

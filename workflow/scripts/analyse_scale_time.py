@@ -12,6 +12,7 @@ from tinyscale.analysis.scale_time import (
     seed_mean_curves,
     summary_table,
 )
+from tinyscale.analysis.unified_law import analyse_unified_law
 from tinyscale.io import read_csv, read_json, write_csv, write_json
 
 with job(snakemake):
@@ -40,6 +41,8 @@ with job(snakemake):
         "epochs": dict(p.epochs), "plateau_margin": s["analysis"]["collapse"]["plateau_margin"], "batch_size": s["batch_size"], "momentum": s["momentum"],
         "weight_decay": s["weight_decay"], "train_subset": s["train_subset"],
         "k_claim": s["analysis"]["verdict"]["k_claim"], "rule": s["analysis"]["verdict"], "arms": arms,
+        "unified_law": analyse_unified_law(long, p.primary_arm, p.n_train, (arms.get(p.primary_arm) or {}).get("k_hat"),
+                                           s["analysis"]["bootstrap"]["level"], s["analysis"]["min_sizes"]),
         "optimiser_control": optimiser_control(
             arms, p.primary_arm, sorted({a["arm"] for a in p.arms.values() if a.get("optimizer", "sgd") != "sgd"})),
         "optimisers": s["optimisers"], "adam_lrs": s["adam_lrs"], "data_sizes": s["data_sizes"],

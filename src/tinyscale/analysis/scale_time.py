@@ -925,3 +925,6 @@ def optimiser_control(arms: dict[str, dict], primary: str, controls: list[str]) 
     if all(s is True for s in states):
         return {"breaks": False, "reason": "the primary and every control arm are supported", "arms": verdicts}
     return {"breaks": None, "reason": "a control arm is inconclusive or not analysed", "arms": verdicts}
+
+
+from .unified_law import analyse_unified_law, peak_time  # noqa: E402,F401  (the unified law's claims, beside the equivalence's)

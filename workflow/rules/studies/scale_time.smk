@@ -34,5 +34,6 @@ rule analyse_scale_time:
         arms=ST_ARMS,
         epochs={families.get(ST_SETTINGS["family"]).format_width(w): _st.epochs_for(config, w) for w in ST_SETTINGS["widths"]},
         primary_arm=_st.primary_arm(config),
+        n_train=datasets.get(config["data"]["dataset"]).train_images(config["data"]),
     script:
         "../../scripts/analyse_scale_time.py"
