@@ -62,7 +62,7 @@ def test_the_three_study_paper_reads_cleanly_and_every_figure_is_drawn(built):
 
     assert_reads_cleanly(project / "results/studies/paper/paper.pdf")
     figures = sorted((project / "results/studies/figures").glob("*.pdf"))
-    assert len(figures) == 16  # 8 width sweep (the forecast backtest among them), 4 scale-time, 4 precision (one: the task panels)
+    assert len(figures) == 17  # 8 width sweep (the forecast backtest among them), 5 scale-time, 4 precision (with the task panels)
     for pdf in figures:
         render_page(pdf, pdf.with_suffix(".png"), dpi=40)
         assert not_blank(pdf.with_suffix(".png")), pdf.name

@@ -76,3 +76,15 @@ def test_data_requirement_reads_the_smallest_size_that_reaches_the_threshold():
                                          40: {100: 0.2, 1000: 0.1, 0: 0.05}}.items() for d, e in row.items()])
     out = data_requirement(final, n_train=5000)
     assert out["threshold"] == 0.2 and out["min_data"] == [5000, 1000, 100] and out["verdict"] == "supported"
+
+
+def test_the_figure_table_holds_every_panel_and_the_figure_draws_it(tmp_path):
+    from tinyscale.analysis.unified_law import unified_table
+    from tinyscale.paper.figures import plot
+
+    long = long_table()
+    table = unified_table(long, "lr0.1-mse", analyse_unified_law(long, "lr0.1-mse", n_train=5000, k_hat=1 / 3))
+    assert set(table["panel"]) == {"peak", "error_at_t", "noise_gap", "min_data"}
+    assert len(table[table["panel"] == "peak"]) == len(SIZES) and table["series"][table["panel"] == "error_at_t"].nunique() == 4
+    fig = plot("tinyscale.paper.figures.st_unified", {"st_unified": table}, {})
+    assert [ax.get_yscale() for ax in fig.axes] == ["log", "linear", "linear", "log"]

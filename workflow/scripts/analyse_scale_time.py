@@ -12,7 +12,7 @@ from tinyscale.analysis.scale_time import (
     seed_mean_curves,
     summary_table,
 )
-from tinyscale.analysis.unified_law import analyse_unified_law
+from tinyscale.analysis.unified_law import analyse_unified_law, unified_table
 from tinyscale.io import read_csv, read_json, write_csv, write_json
 
 with job(snakemake):
@@ -33,6 +33,9 @@ with job(snakemake):
         write_csv(snakemake.output[name], tables.get(name, pd.DataFrame(columns=columns)))
     write_csv(snakemake.output.summary, summary_table(arms, arm_meta))
     s = p.settings
+    unified = analyse_unified_law(long, p.primary_arm, p.n_train, (arms.get(p.primary_arm) or {}).get("k_hat"),
+                                  s["analysis"]["bootstrap"]["level"], s["analysis"]["min_sizes"])
+    write_csv(snakemake.output.unified, unified_table(long, p.primary_arm, unified))
     fam = families.get(s["family"])
     write_json(snakemake.output.numbers, {
         "family": s["family"], "family_label": fam.label,
@@ -41,8 +44,7 @@ with job(snakemake):
         "epochs": dict(p.epochs), "plateau_margin": s["analysis"]["collapse"]["plateau_margin"], "batch_size": s["batch_size"], "momentum": s["momentum"],
         "weight_decay": s["weight_decay"], "train_subset": s["train_subset"],
         "k_claim": s["analysis"]["verdict"]["k_claim"], "rule": s["analysis"]["verdict"], "arms": arms,
-        "unified_law": analyse_unified_law(long, p.primary_arm, p.n_train, (arms.get(p.primary_arm) or {}).get("k_hat"),
-                                           s["analysis"]["bootstrap"]["level"], s["analysis"]["min_sizes"]),
+        "unified_law": unified,
         "optimiser_control": optimiser_control(
             arms, p.primary_arm, sorted({a["arm"] for a in p.arms.values() if a.get("optimizer", "sgd") != "sgd"})),
         "optimisers": s["optimisers"], "adam_lrs": s["adam_lrs"], "data_sizes": s["data_sizes"],

@@ -156,3 +156,28 @@ def analyse_unified_law(long: pd.DataFrame, primary_arm: str, n_train: int, k_ha
 
 def _none(x):
     return None if x is None or not np.isfinite(x) else float(x)
+
+
+UNIFIED_COLUMNS = ["panel", "series", "n_params", "value"]
+
+
+def unified_table(long: pd.DataFrame, primary_arm: str, numbers: dict, n_times: int = 4) -> pd.DataFrame:
+    """The figure's points, one row each: panel "peak" (t_peak against N), "error_at_t" (the clean
+    whole-set error against N at a few log-spaced steps every size logged: the model-wise curve at
+    fixed time), "noise_gap" (E(noise) − E(clean) against N, per noise level) and "min_data" (the
+    smallest training set that reaches the threshold, against N)."""
+    rows = []
+    for n, t in (numbers["double_descent"]["peaks"] or {}).items():
+        if t is not None:
+            rows.append(("peak", f"noise {numbers['double_descent']['noise']:g}", float(n), t))
+    df = long[(long["arm"] == primary_arm) & (long["data_size"] == 0) & (long["noise"] == 0) & (long["step"] > 0)]
+    means = df.groupby(["n_params", "step"])["test_error"].mean().unstack("n_params").dropna()
+    if len(means):
+        picks = np.unique(np.geomspace(1, len(means), min(n_times, len(means))).round().astype(int) - 1)
+        for step in means.index[picks]:
+            rows += [("error_at_t", f"t = {int(step)}", float(n), float(e)) for n, e in means.loc[step].items()]
+    for f, level in numbers["noise_sensitivity"]["levels"].items():
+        rows += [("noise_gap", f"noise {f}", float(n), d) for n, d in zip(level["n_params"], level["delta"])]
+    dr = numbers["data_requirement"]
+    rows += [("min_data", "threshold", float(n), float(d)) for n, d in zip(dr["n_params"], dr["min_data"]) if d is not None]
+    return pd.DataFrame(rows, columns=UNIFIED_COLUMNS)

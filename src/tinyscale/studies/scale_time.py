@@ -137,6 +137,7 @@ STUDY = register(Study(
                lambda c: {"arm": primary_arm(c), "k_claim": c["studies"]["scale_time"]["analysis"]["verdict"]["k_claim"]},
                SHARED),
         Figure("st_residuals", FIG + "st_residuals", ("st_collapse_residuals",), lambda c: {"arm": primary_arm(c)}, SHARED),
+        Figure("st_unified", FIG + "st_unified", ("st_unified",), when=lambda c: bool(data_arms(c)[1:])),
     ),
     paper_tables=("st_summary",),
     abstract="scale_time/abstract.tex.j2",

@@ -23,6 +23,7 @@ rule analyse_scale_time:
         loso=table("st_loso"),
         collapse_residuals=table("st_collapse_residuals"),
         summary=table("st_summary"),
+        unified=table("st_unified"),  # the unified law's figure
     log:
         f"{ROOT}/logs/analyse_scale_time.log",
     conda:
