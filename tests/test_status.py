@@ -4,6 +4,7 @@ and the plan a real Snakemake build writes."""
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import time
@@ -136,9 +137,17 @@ def test_a_dead_process_on_this_host_is_not_running(sweep, tmp_path):
     gone.wait()
     write_json(beat_file, {**read_json(beat_file), "pid": gone.pid, "time": time.time()})
     assert by_run(sweep_status(root))[RUNNING.id]["state"] == "interrupted"
-    # a restarted job rewrites its log before its first heartbeat: running again
+    # a log written after the dead process's beat does not revive it: its host's process table decides
     time.sleep(0.05)
     paths(root, RUNNING)["log"].write_text("")
+    assert by_run(sweep_status(root))[RUNNING.id]["state"] == "interrupted"
+    # a restarted job writes its heartbeat as it starts, before torch: running again, at its old position
+    from tinyscale.engine.heartbeat import beat_at_start
+
+    before = read_json(beat_file)
+    beat_at_start([paths(root, RUNNING)["state"]])
+    after = read_json(beat_file)
+    assert (after["pid"], after["epoch"], after["saved"]) == (os.getpid(), before["epoch"], before["saved"])
     assert by_run(sweep_status(root))[RUNNING.id]["state"] == "running"
     # a resume state without a heartbeat (written before heartbeats existed): resumable, position unknown
     heartbeat_path(paths(root, INTERRUPTED)["state"]).unlink()

@@ -172,7 +172,9 @@ def run_status(root: Path, entry: dict, now: float, stale: float) -> RunStatus:
     error = last_error(log)
     # a restarted job rewrites its log before its first heartbeat: the newer file speaks for the job
     log_is_newer = log_time is not None and (beat is None or log_time > beat["time"])
-    live = status.last_write_s is not None and status.last_write_s <= stale and (log_is_newer or _alive(beat))
+    # the job's own heartbeat, written as it starts (engine.heartbeat.beat_at_start), says on its host
+    # whether its process lives; elsewhere a fresh write is all there is to go by
+    live = status.last_write_s is not None and status.last_write_s <= stale and (_alive(beat) if beat else log_is_newer)
     if error is None and live:
         status.state = "running"
         if beat:

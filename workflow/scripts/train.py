@@ -1,15 +1,20 @@
 """Train one run, or the packed seeds of one configuration (resuming from their state files), and
 write each run's checkpoint, log, test-set predictions and record."""
 
-import torch
-from _helpers import job
+from tinyscale.engine.heartbeat import beat_at_start
 
-from tinyscale.datasets import load_dataset
-from tinyscale.engine.device import resolve_device
-from tinyscale.engine.loop import run_to_completion
-from tinyscale.engine.recipes import EngineSettings, Recipe
-from tinyscale.io import write_json
-from tinyscale.runs import parse_run_id
+# before torch is imported: a job that dies while starting is seen dead at once (tinyscale status)
+beat_at_start([f"{snakemake.params.state_dir}/{i}.pt" for i in (snakemake.params.get("runs") or [snakemake.wildcards.run])])
+
+import torch  # noqa: E402
+from _helpers import job  # noqa: E402
+
+from tinyscale.datasets import load_dataset  # noqa: E402
+from tinyscale.engine.device import resolve_device  # noqa: E402
+from tinyscale.engine.loop import run_to_completion  # noqa: E402
+from tinyscale.engine.recipes import EngineSettings, Recipe  # noqa: E402
+from tinyscale.io import write_json  # noqa: E402
+from tinyscale.runs import parse_run_id  # noqa: E402
 
 with job(snakemake):
     torch.set_num_threads(snakemake.threads)

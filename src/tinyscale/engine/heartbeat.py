@@ -56,3 +56,24 @@ class Heartbeat:
     def saved_at(self, epoch: int, step: int) -> None:
         self.saved = {"epoch": epoch, "step": step}
         self.beat(epoch, step, force=True)
+
+
+def beat_at_start(state_paths) -> None:
+    """A job's first heartbeat, written before it imports torch or reads data: a job that dies that
+    early (killed, out of memory) is then seen dead by a status on its host at once, not after the
+    stale time. It keeps the position and resume point of a previous beat (a restart continues from
+    there), and says 1 step per epoch until the loop's first beat knows the real number."""
+    import json
+
+    for state in state_paths:
+        path = heartbeat_path(state)
+        try:
+            old = json.loads(path.read_text())
+            old = old if isinstance(old, dict) else {}
+        except (OSError, ValueError):
+            old = {}
+        keep = {k: old[k] for k in ("epochs", "steps_per_epoch", "epoch", "step", "saved", "sec_per_epoch") if k in old}
+        body = {"epochs": 0, "steps_per_epoch": 1, "packed": 1, "epoch": 0, "step": 0, "sec_per_epoch": None,
+                "saved": None, **keep, "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(),
+                "starting": True}
+        write_json(path, body)
