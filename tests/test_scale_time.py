@@ -539,3 +539,40 @@ def test_analyse_requires_every_config_key():
     del cfg["verdict"]["r2_collapse_min"]
     with pytest.raises(KeyError, match="verdict.r2_collapse_min"):
         analyse_scale_time(df, cfg)
+
+
+def test_the_seed_t_interval_is_a_t_interval_over_each_seeds_own_k():
+    from scipy import stats
+
+    from tinyscale.analysis.scale_time import seed_t_interval
+
+    sizes = np.array([1e4, 4e4, 16e4, 64e4])
+    steps = [np.logspace(0, 5, 60)] * len(sizes)
+    ks = [0.30, 0.33, 0.39]  # each seed's sweep follows its own exact power law
+    seeds = [np.stack([0.05 + 0.9 / (1 + (n ** k) * steps[0] / 50) for k in ks]) for n in sizes]
+    eps = np.linspace(0.7, 0.2, 6)
+    lo, hi, used = seed_t_interval(sizes, steps, seeds, eps, 0.95)
+    half = stats.t.ppf(0.975, 2) * np.std(ks, ddof=1) / np.sqrt(3)
+    assert used == 3
+    assert (lo, hi) == pytest.approx((np.mean(ks) - half, np.mean(ks) + half), abs=2e-3)
+
+
+def test_the_interval_method_is_the_configs():
+    import copy
+
+    from tinyscale.analysis.scale_time import EXAMPLE_CONFIG, analyse_scale_time
+
+    assert EXAMPLE_CONFIG["bootstrap"]["interval"] == "seed_t"
+    rng = np.random.default_rng(0)
+    steps = np.unique(np.round(np.logspace(0, 4, 40)))
+    rows = [{"n_params": n, "seed": s, "step": t, "test_error": e}
+            for n in (1e3, 4e3, 16e3, 64e3) for s in range(3)
+            for t, e in zip(steps, 0.05 + 0.9 / (1 + (n ** (1 / 3)) * steps * np.exp(rng.normal(0, 0.1)) / 30))]
+    cfg = copy.deepcopy(EXAMPLE_CONFIG)
+    cfg["bootstrap"]["samples"] = 200
+    _, seed_t = analyse_scale_time(pd.DataFrame(rows), cfg)
+    cfg["bootstrap"]["interval"] = "percentile"
+    _, pct = analyse_scale_time(pd.DataFrame(rows), cfg)
+    a, b = seed_t["all"], pct["all"]
+    assert a["k_hat"] == b["k_hat"] and (a["ci_method"], b["ci_method"]) == ("seed_t", "percentile")
+    assert (a["ci_lo"], a["ci_hi"]) != (b["ci_lo"], b["ci_hi"])
