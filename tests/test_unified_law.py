@@ -88,3 +88,18 @@ def test_the_figure_table_holds_every_panel_and_the_figure_draws_it(tmp_path):
     assert len(table[table["panel"] == "peak"]) == len(SIZES) and table["series"][table["panel"] == "error_at_t"].nunique() == 4
     fig = plot("tinyscale.paper.figures.st_unified", {"st_unified": table}, {})
     assert [ax.get_yscale() for ax in fig.axes] == ["log", "linear", "linear", "log"]
+
+
+def test_the_modelwise_bump_moves_to_smaller_models_at_the_rate_of_the_equivalence():
+    from tinyscale.analysis.unified_law import modelwise_bump
+
+    sizes = np.geomspace(1e3, 1e6, 10)
+    steps = np.geomspace(10, 1e4, 12)
+    rows = []
+    for n in sizes:
+        for t in steps:  # a bump in N at N^(1/3)·t = 3000: N*(t) = (3000/t)^3
+            err = 0.2 + 0.3 * np.exp(-np.log(n ** (1 / 3) * t / 3000) ** 2 / 0.05)
+            rows += [{"n_params": n, "seed": s, "data_size": 0, "noise": 0.2, "step": t, "test_error": err} for s in range(2)]
+    out = modelwise_bump(pd.DataFrame(rows), k_hat=1 / 3, level=0.95)
+    assert out["verdict"] == "supported" and out["slope"] == pytest.approx(-3, abs=0.4), out
+    assert modelwise_bump(pd.DataFrame(rows), k_hat=1.0, level=0.95)["verdict"] == "refuted"

@@ -144,6 +144,43 @@ def peak_scaling(df: pd.DataFrame, k_hat: float | None, level: float, min_sizes:
     return out
 
 
+def modelwise_bump(df: pd.DataFrame, k_hat: float | None, level: float, min_steps: int = 3) -> dict:
+    """The model-wise double-descent bump: at each logged step t, the interior size N*(t) whose
+    seed-mean error exceeds both neighbours' (the highest such, on the noisiest arm's curves).
+    Under the equivalence the bump sits at N*(t)^k·t = const, so log N* falls with log t at slope
+    −1/k: the claim is supported when the slope's t-interval holds −1/k̂, refuted when it holds
+    neither it nor 0 (a bump that moves at another rate), inconclusive with fewer than `min_steps`
+    steps that show a bump or an interval that holds 0."""
+    noisiest = df["noise"].max()
+    arm = df[(df["noise"] == noisiest) & (df["data_size"] == 0) & (df["step"] > 0)]
+    means = arm.groupby(["step", "n_params"])["test_error"].mean().unstack("n_params").dropna().sort_index(axis=1)
+    sizes = means.columns.to_numpy(dtype=float)
+    bumps = {}
+    for step, row in means.iterrows():
+        e = row.to_numpy(dtype=float)
+        inner = [i for i in range(1, len(e) - 1) if e[i] > e[i - 1] and e[i] > e[i + 1]]
+        if inner:
+            bumps[float(step)] = float(sizes[max(inner, key=lambda i: e[i])])
+    out = {"noise": float(noisiest), "bumps": {f"{t:g}": n for t, n in bumps.items()}, "slope": None, "lo": None,
+           "hi": None, "predicted": None if not k_hat else -1 / k_hat}
+    if len(bumps) < min_steps or len(set(bumps.values())) < 2:
+        out.update(verdict=INCONCLUSIVE, reason=f"{len(bumps)} logged steps show a model-wise bump"
+                   + ("" if len(bumps) < min_steps else ", all at one size") + f"; {min_steps} steps at two sizes are needed")
+        return out
+    fit = stats.linregress(np.log10(list(bumps)), np.log10(list(bumps.values())))
+    half = stats.t.ppf(0.5 + level / 2, len(bumps) - 2) * fit.stderr
+    out.update(slope=float(fit.slope), lo=float(fit.slope - half), hi=float(fit.slope + half))
+    if not k_hat:
+        out.update(verdict=INCONCLUSIVE, reason="no trade-off exponent to compare with")
+    elif out["lo"] <= 0 <= out["hi"]:
+        out.update(verdict=INCONCLUSIVE, reason=f"the slope of log N* on log t has the interval [{out['lo']:.3g}, {out['hi']:.3g}], which holds 0")
+    elif out["lo"] <= -1 / k_hat <= out["hi"]:
+        out.update(verdict=SUPPORTED, reason=f"the slope's interval [{out['lo']:.3g}, {out['hi']:.3g}] holds -1/k = {-1 / k_hat:.3g}")
+    else:
+        out.update(verdict=REFUTED, reason=f"the slope's interval [{out['lo']:.3g}, {out['hi']:.3g}] excludes -1/k = {-1 / k_hat:.3g}")
+    return out
+
+
 def analyse_unified_law(long: pd.DataFrame, primary_arm: str, n_train: int, k_hat: float | None,
                         level: float = 0.95, min_sizes: int = 3) -> dict:
     """Every claim's numbers and verdict from the primary arm's runs (JSON-ready)."""
@@ -151,7 +188,8 @@ def analyse_unified_law(long: pd.DataFrame, primary_arm: str, n_train: int, k_ha
     final = _final_errors(df)
     return {"noise_sensitivity": noise_sensitivity(final, level, min_sizes),
             "data_requirement": data_requirement(final, n_train),
-            "double_descent": peak_scaling(df, k_hat, level, min_sizes), "level": level}
+            "double_descent": peak_scaling(df, k_hat, level, min_sizes),
+            "modelwise_bump": modelwise_bump(df, k_hat, level), "level": level}
 
 
 def _none(x):
