@@ -59,7 +59,11 @@ def test_quick_config_on_cpu_asks_for_no_gpu_and_little_memory(tmp_path):
     jobs = [j for j in planned_jobs(project, "--config", "gpu_model=a100", "--configfile", "config/quick.yaml")
             if j["rule"].startswith("train")]
     assert jobs and all(j["resources"]["gpu"] == "0" and "gpu_model" not in j["resources"] for j in jobs)
-    assert {j["resources"]["mem_mb"] for j in jobs} == {"2500"} and {j["threads"] for j in jobs} == {1}
+    assert {j["resources"]["mem_mb"] for j in jobs} == {"2500"}
+    # the digits runs take one thread; the keyword-spotting arm's spectrograms are 60 times the
+    # digits' area, so its widest models' steps are large enough for a few
+    assert {j["threads"] for j in jobs if "-on_" not in j["run"]} == {1}
+    assert {j["threads"] for j in jobs} <= {1, 4}
 
 
 def test_slurm_profile_sets_nothing_the_documented_options_replace():

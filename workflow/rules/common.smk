@@ -100,6 +100,17 @@ def train_runtime(run, n=1):
     return lambda wildcards, attempt: n * runtime_minutes(run, epochs, dataset, attempt)
 
 
+# A run on another dataset, a training subset or noisy labels (tinyscale.engine.trainset) trains in
+# a training class of its own; its dataset is its input, and the split seed that draws its subset and
+# noise is a param (so it retrains when that seed changes, and no other run does).
+def train_data_key(run):
+    return (run.dataset, bool(run.data_size or run.noise))
+
+
+def train_data_params(data_key):
+    return {"split_seed": config["data"]["split_seed"]} if data_key[1] else {}
+
+
 # What a training job asks of a cluster besides its size. SIGUSR1 five minutes before the time
 # limit lets a run save its resume state in time (a local run never sees the option).
 TRAIN_SLURM = {"slurm_extra": "'--signal=USR1@300'"}

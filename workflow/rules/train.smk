@@ -17,22 +17,9 @@ TRAIN_OUTPUTS = {"model": "model.pt", "log_csv": "train_log.csv", "record": "run
 # learning curve; train_packed_N with train.pack_seeds).
 TRAIN_CLASSES = {}
 
-# A run on another dataset, a training subset or noisy labels (tinyscale.engine.trainset) trains in
-# a rule of such runs: its dataset is its input, and the split seed that draws its subset and
-# noise is a param (so it retrains when that seed changes, and no other run does).
-
-
-def _data_key(run):
-    return (run.dataset, bool(run.data_size or run.noise))
-
-
-def _data_params(data_key):
-    return {"split_seed": config["data"]["split_seed"]} if data_key[1] else {}
-
-
 if not config["train"]["pack_seeds"]:
     for _config_id, _runs in CONFIG_RUNS.items():
-        _key = (RECIPES[_runs[0].recipe].curve, train_resources(_runs[0]), _data_key(_runs[0]))
+        _key = (RECIPES[_runs[0].recipe].curve, train_resources(_runs[0]), train_data_key(_runs[0]))
         TRAIN_CLASSES.setdefault(_key, []).append(_config_id)
 
     _numbers = {False: 0, True: 0}
@@ -66,7 +53,7 @@ if not config["train"]["pack_seeds"]:
                 mem_mb=_mem_mb,
                 runtime=train_runtime(_runs[0]),
             params:
-                **_data_params(_data),
+                **train_data_params(_data),
                 # a plain value where the rule has one recipe: a function would cost every job
                 recipe=(
                     RECIPE_PARAMS[_recipes[0]]
@@ -90,7 +77,7 @@ else:
             tuple(r.seed for r in _runs),
             RECIPES[_runs[0].recipe].curve,
             train_resources(_runs[0], len(_runs)),
-            _data_key(_runs[0]),
+            train_data_key(_runs[0]),
         )
         TRAIN_CLASSES.setdefault(_key, []).append(_cid)
 
@@ -118,7 +105,7 @@ else:
                 mem_mb=_mem_mb,
                 runtime=train_runtime(CONFIG_RUNS[_cids[0]][0], len(_seeds)),
             params:
-                **_data_params(_data),
+                **train_data_params(_data),
                 recipe=lambda wildcards: RECIPE_PARAMS[CONFIG_RUNS[wildcards.config_id][0].recipe],
                 runs=lambda wildcards: [r.id for r in CONFIG_RUNS[wildcards.config_id]],
                 family_code=lambda wildcards: FAMILY_CODE[CONFIG_RUNS[wildcards.config_id][0].family],

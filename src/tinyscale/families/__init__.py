@@ -132,7 +132,9 @@ register(Family(
     name="dscnn", label="DS-CNN", width_letter="k", width_type=int, colour="#8c564b", marker="v",
     build="tinyscale.families.dscnn:dscnn", task="keyword_spotting", input="shape", options=(("depth", 4),),
     epoch_seconds=lambda k: 10 + 0.004 * k**2,  # 37k 1×40×98 clips; k=64: 26 s, k=256: 272 s (estimates, unmeasured)
-    step_mb=lambda k: 100 + 13 * k,  # depth 4: ~25 kept k×20×49 maps at batch 128 (4 MB each per channel block)
+    # per 32×32 image at batch 128, as every family (runs.step_mb scales to 40×98): measured 89 MB
+    # (k=8) and 303 MB (k=34) a step at batch 64 on 40×98 spectrograms, i.e. 46 and 158 here
+    step_mb=lambda k: 40 + 5 * k,
     description=(
         r"DS-CNN($k$)~\citep{zhang2017hello} is Hello Edge's depthwise-separable CNN with $k$ channels: a "
         r"$10\times4$ convolution of stride 2 $\to$ BatchNorm $\to$ ReLU, then four blocks of [depthwise "
