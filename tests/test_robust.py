@@ -346,3 +346,19 @@ def test_a_plugin_that_replaces_a_built_in_family_retrains_its_runs(built):
     jobs = _jobs(built, "plugin.yaml")
     assert sum(n for rule, n in jobs.items() if rule.startswith("train")) == 3
     assert source == (built / "src/tinyscale/families/scalecnn.py").read_text()
+
+
+def test_a_family_with_the_wrong_number_of_outputs_is_refused_at_the_first_batch():
+    from torch import nn
+
+    from tinyscale import families
+
+    builtin = families.get("scalecnn")
+    wrong = lambda width, num_classes, in_channels: nn.Sequential(
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes + 3))  # noqa: E731
+    families.register(dataclasses.replace(builtin, build=wrong))
+    try:
+        with pytest.raises(ValueError, match=r"outputs logits of shape \(2, 7\) .* the dataset has 4 classes"):
+            train_run(Run("scalecnn", 2, "cosine", 0), tiny_dataset(), CFG, AUG)
+    finally:
+        families.register(builtin)

@@ -73,6 +73,18 @@ def _check_weights(runs: list[Run], models: list[torch.nn.Module]) -> None:
                            f"{' …' if len(bad) > 5 else ''}. No weights were written; lower the learning rate")
 
 
+def _check_outputs(runs: list[Run], model: torch.nn.Module, x, mean, std, num_classes: int) -> None:
+    """The model gives one logit per class of the dataset (a family whose output has another size
+    would train and be scored over classes the data does not have). An eval-mode forward pass of
+    two examples after the first step: it changes no weight, statistic or random stream."""
+    (logits,) = eval_logits(model, x[:2], mean, std)
+    want = (len(x[:2]), *x.shape[1:2], num_classes) if x.dim() == 2 else (len(x[:2]), num_classes)  # token windows: N×T×V
+    if tuple(logits.shape) != want:
+        raise ValueError(f"{runs[0].family} (run {runs[0].id}) outputs logits of shape {tuple(logits.shape)} for inputs "
+                         f"of shape {tuple(x[:2].shape)}; the dataset has {num_classes} classes, so it must output "
+                         f"{want}: the family's build must end in num_classes outputs")
+
+
 def to_device(ds: Dataset, device, dtype=torch.float32):
     """The dataset on the training device, once: uint8 images, labels, normalisation."""
     return (
@@ -211,6 +223,8 @@ def train(
                 step_losses[step] = loss
                 step += 1
                 steps_done += 1
+                if steps_done == 1:
+                    _check_outputs(runs, members.models()[0], test_x, mean, std, ds.num_classes)
                 heartbeat.beat(epoch, step, time.perf_counter() - t0)
                 if recipe.curve and step < n_steps and is_curve_step(epoch * n_steps + step):
                     log_curve_point()
