@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import pytest
+from conftest import ROOT
 from test_train import AUG, CFG, SETTINGS, tiny_dataset, train_run, weights_checksum
 
 from tinyscale.engine.loop import train
@@ -354,11 +355,39 @@ def test_a_family_with_the_wrong_number_of_outputs_is_refused_at_the_first_batch
     from tinyscale import families
 
     builtin = families.get("scalecnn")
-    wrong = lambda width, num_classes, in_channels: nn.Sequential(
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes + 3))  # noqa: E731
+
+    def wrong(width, num_classes, in_channels):  # three logits too many
+        return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, num_classes + 3))
+
     families.register(dataclasses.replace(builtin, build=wrong))
     try:
         with pytest.raises(ValueError, match=r"outputs logits of shape \(2, 7\) .* the dataset has 4 classes"):
             train_run(Run("scalecnn", 2, "cosine", 0), tiny_dataset(), CFG, AUG)
     finally:
         families.register(builtin)
+
+
+@pytest.mark.parametrize("reference", ["data", "data/reference", "README.md"])
+def test_a_reference_that_is_no_jsonl_file_is_refused_by_the_config(reference):
+    from tinyscale.config import ConfigError, validate_config
+
+    cfg = {"name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0], "reference": reference}
+    with pytest.raises(ConfigError, match=rf"'reference' is '{reference}': it must name the released runs, a \.jsonl file"):
+        validate_config(cfg)
+
+
+def test_a_reference_file_of_other_lines_is_named_with_its_line(tmp_path):
+    from tinyscale.analysis.reference import load_reference
+
+    good = (ROOT / "data/reference/alnemari2026_cifar100_runs.jsonl").read_text().splitlines()
+    path = tmp_path / "runs.jsonl"
+    path.write_text(good[0] + "\n" + good[1][: len(good[1]) // 2] + "\n")
+    with pytest.raises(ValueError, match=r"line 2 of reference .*runs\.jsonl is not JSON"):
+        load_reference(path)
+    path.write_text(good[0] + "\n" + '{"arch": "ScaleCNN"}\n')
+    with pytest.raises(ValueError, match=r"line 2 of reference .*lacks avg_confidence_correct, "):
+        load_reference(path)
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError, match=r"is not text"):
+        load_reference(path)
+    assert len(load_reference(ROOT / "data/reference/alnemari2026_cifar100_runs.jsonl")[0]) == 90

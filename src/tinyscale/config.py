@@ -152,6 +152,18 @@ def task_mismatch(family_key: str, family: str, dataset: str, dataset_key: str) 
             f"dataset's task ({', '.join(f.name for f in families.FAMILIES.values() if f.task == spec.task)})")
 
 
+def _check_reference(config: dict) -> list[str]:
+    """The released runs are one file of JSON lines; a directory or a file of another kind would
+    otherwise fail inside the job with a traceback."""
+    path = config.get("reference")
+    if path is None:
+        return []
+    if Path(path).is_dir() or not str(path).endswith(".jsonl"):
+        return [f"config key 'reference' is {path!r}: it must name the released runs, a .jsonl file of one JSON "
+                "object per line (data/reference/alnemari2026_cifar100_runs.jsonl), or be null for no comparison"]
+    return []
+
+
 def _check_data(config: dict) -> list[str]:
     """What the dataset decides: channels, image side, classes, training images, its local files."""
     from . import datasets
@@ -266,7 +278,8 @@ def validate_config(config: dict) -> dict:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
     problems = _check_registries(config)
     if not problems:  # the checks below read the registries' entries
-        problems = _check_data(config) + _check_relations(config) + _check_text(config) + _check_device(config)
+        problems = (_check_data(config) + _check_relations(config) + _check_text(config) + _check_device(config)
+                    + _check_reference(config))
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return config

@@ -33,15 +33,33 @@ RECIPE = "cosine"
 COMPARISON_COLUMNS = ["family", "quantity", "build", "build_std", "original", "original_std", "diff", "diff_in_std"]
 
 
+# What each released run's line holds that the build reads.
+REQUIRED_KEYS = frozenset({"arch", "size_param", "seed", "num_params", "top1_acc", "top5_acc", "ece", "per_class_acc",
+                           "avg_confidence_correct", "avg_confidence_incorrect", "total_time_s", "epochs"})
+
+
 def load_reference(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(runs table, per-class table, class names) in the same format as this build's tables."""
     from ..runs import Run
 
-    runs, per_class = [], []
-    for line in Path(path).read_text().splitlines():
+    path, runs, per_class = Path(path), [], []
+    hint = "`reference:` must name the released runs, one JSON object per line (data/reference/*.jsonl), or null"
+    if not path.is_file():
+        raise ValueError(f"reference {path} is {'a directory' if path.is_dir() else 'missing'}; {hint}")
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"reference {path} is not text ({e}); {hint}") from None
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        r = json.loads(line)
+        try:
+            r = json.loads(line)
+            missing = sorted(REQUIRED_KEYS - set(r)) if isinstance(r, dict) else ["(not an object)"]
+        except json.JSONDecodeError as e:
+            raise ValueError(f"line {number} of reference {path} is not JSON ({e}); {hint}") from None
+        if missing:
+            raise ValueError(f"line {number} of reference {path} lacks {', '.join(missing)}; {hint}")
         arch = _ARCH[r["arch"]]
         width = int(r["size_param"]) if arch == "scalecnn" else float(r["size_param"])
         run_id = Run(arch, width, RECIPE, int(r["seed"])).id
