@@ -391,3 +391,36 @@ def test_a_reference_file_of_other_lines_is_named_with_its_line(tmp_path):
     with pytest.raises(ValueError, match=r"is not text"):
         load_reference(path)
     assert len(load_reference(ROOT / "data/reference/alnemari2026_cifar100_runs.jsonl")[0]) == 90
+
+
+def test_a_cpu_job_given_fewer_cores_than_its_run_takes_keeps_the_runs_threads():
+    from tinyscale.runs import cpus, torch_threads
+
+    run = Run("mobilenetv2", 1.0, "cosine", 0)
+    own = cpus(run, "cifar100", 128, gpu=False)
+    assert own == 8
+    assert torch_threads(run, "cifar100", 128, gpu=False, given=own) == (own, None)
+    threads, note = torch_threads(run, "cifar100", 128, gpu=False, given=2)
+    assert threads == own and "given 2 (--cores 2 or fewer); training with 8" in note
+    assert torch_threads(run, "cifar100", 128, gpu=True, given=2) == (2, None)  # a GPU's threads only drive it
+
+
+@pytest.mark.workflow
+def test_a_build_with_fewer_cores_trains_with_the_runs_own_threads(built):
+    """Snakemake caps a job's threads at --cores; a CPU run's weights depend on its threads."""
+    import json
+
+    import yaml
+    from conftest import snakemake
+
+    (built / "bigsteps.py").write_text(
+        "import dataclasses\n\nfrom tinyscale.families import get, register\n\n"
+        "# scalecnn whose steps count as large: 8 threads\n"
+        "register(dataclasses.replace(get('scalecnn'), name='bigsteps', step_mb=lambda width: 1e6))\n")
+    (built / "threads.yaml").write_text(yaml.safe_dump({**SMALL, "name": "threads", "models": {"bigsteps": [2]},
+                                                        "plugins": ["bigsteps.py"]}))
+    run_json = "results/threads/runs/bigsteps-c2-cosine-s0/run.json"
+    proc = snakemake(built, "--cores", "1", run_json, config="threads.yaml", cores=False)
+    log = (built / "results/threads/logs/train/bigsteps-c2-cosine-s0.log").read_text()
+    assert "its steps take 8 threads and this job was given 1" in log, proc.stderr[-2000:]
+    assert "8 threads" in json.loads((built / run_json).read_text())["device"]

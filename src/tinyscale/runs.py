@@ -200,3 +200,17 @@ def cpus(run: Run, dataset: str, batch_size: int, *, gpu: bool) -> int:
     mb = step_mb(run, dataset, batch_size)
     n = 1 if mb < 250 else 4 if mb < 1000 else 8
     return min(n, 4) if gpu else n
+
+
+def torch_threads(run: Run, dataset: str, batch_size: int, *, gpu: bool, given: int) -> tuple[int, str | None]:
+    """(threads, a note or None) for a training job that Snakemake gave `given` threads. On a CPU
+    the run's own count (cpus), even where `--cores` gave the job fewer: its weights then match
+    any machine's, at some speed. On a GPU the threads only drive the device: those given."""
+    if gpu:
+        return given, None
+    own = cpus(run, dataset, batch_size, gpu=False)
+    if given >= own:
+        return own, None
+    return own, (f"{run.id}: its steps take {own} threads and this job was given {given} (--cores {given} or "
+                 f"fewer); training with {own}, since threads change a CPU run's float summation order and so "
+                 f"its weights: it runs slower here than on {own} cores")

@@ -14,21 +14,26 @@ from tinyscale.engine.device import resolve_device  # noqa: E402
 from tinyscale.engine.loop import run_to_completion  # noqa: E402
 from tinyscale.engine.recipes import EngineSettings, Recipe  # noqa: E402
 from tinyscale.io import write_json  # noqa: E402
-from tinyscale.runs import parse_run_id  # noqa: E402
+from tinyscale.runs import parse_run_id, torch_threads  # noqa: E402
 
 with job(snakemake):
-    torch.set_num_threads(snakemake.threads)
     config = snakemake.config
     ids = snakemake.params.get("runs") or [snakemake.wildcards.run]
     runs = [parse_run_id(i) for i in ids]
+    recipe, device = Recipe.from_dict(snakemake.params.recipe), resolve_device(config["device"], config["jobs_per_gpu"])
+    threads, note = torch_threads(runs[0], runs[0].dataset or config["data"]["dataset"], recipe.batch_size,
+                                  gpu=device.type == "cuda", given=snakemake.threads)
+    if note:
+        print(note, flush=True)
+    torch.set_num_threads(threads)
     paths = lambda v: [v] if isinstance(v, str) else list(v)  # noqa: E731  (one path per run, or none)
     outputs = {k: paths(v) for k, v in snakemake.output.items()}
     results = run_to_completion(
         runs,
         load_dataset(snakemake.input.dataset),
-        Recipe.from_dict(snakemake.params.recipe),
+        recipe,
         EngineSettings.from_config(config),
-        resolve_device(config["device"], config["jobs_per_gpu"]),
+        device,
         checkpoint_paths=outputs["model"],
         log_paths=outputs["log_csv"],
         state_paths=[f"{snakemake.params.state_dir}/{i}.pt" for i in ids],
