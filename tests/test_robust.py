@@ -424,3 +424,77 @@ def test_a_build_with_fewer_cores_trains_with_the_runs_own_threads(built):
     log = (built / "results/threads/logs/train/bigsteps-c2-cosine-s0.log").read_text()
     assert "its steps take 8 threads and this job was given 1" in log, proc.stderr[-2000:]
     assert "8 threads" in json.loads((built / run_json).read_text())["device"]
+
+
+@pytest.mark.workflow
+def test_a_deleted_figure_is_drawn_again(built):
+    from conftest import snakemake
+
+    figure = sorted((built / "results/robust/figures").glob("*.pdf"))[0]
+    figure.unlink()
+    assert _jobs(built).get(f"figure_{figure.stem}") == 1  # the paper that shows it is up to date
+    snakemake(built, config="robust.yaml")
+    assert figure.exists() and _jobs(built) == {}
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 100 MB file system of its own (tmpfs), unmounted afterwards; root only."""
+    import os
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100m", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small file system needs root (and a machine that allows mount)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.mark.workflow
+def test_a_full_or_read_only_disk_under_a_symlinked_results_folder_stops_clearly_and_a_rerun_completes(tmp_path, small_disk):
+    """results/<name> a symlink onto its own small disk; the disk fills, then turns read-only, mid-build."""
+    import json
+    import shutil
+    import subprocess
+
+    import yaml
+    from conftest import copy_project, snakemake
+
+    (tmp_path / "project").mkdir()
+    project = copy_project(tmp_path / "project")
+    (project / "robust.yaml").write_text(yaml.safe_dump(SMALL))
+    (small_disk / "robust").mkdir()
+    (project / "results").mkdir()
+    (project / "results/robust").symlink_to(small_disk / "robust")
+    snakemake(project, config="robust.yaml")
+    assert _jobs(project) == {}  # the symlink is followed, nothing retrains
+    out = project / "results/robust"
+    numbers = json.loads((out / "numbers.json").read_text())
+    shutil.rmtree(out / "figures")
+    shutil.rmtree(out / "paper")
+
+    filler = small_disk / "filler"  # all but 250 kB: the figures' first files fit, the rest do not
+    free_kb = shutil.disk_usage(small_disk).free // 1024
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1k", f"count={free_kb - 250}"], check=True, capture_output=True)
+    proc = snakemake(project, config="robust.yaml", check=False)
+    assert proc.returncode != 0
+    said = re.findall(r"^\w+: cannot write (\S+): the disk that holds it is full .* run the same command again$",
+                      proc.stderr, re.MULTILINE)
+    assert said and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    leftovers = [p for p in out.rglob(".*") if not p.name.endswith(".shape.json")]
+    assert leftovers == []  # no half-written file left beside a finished one
+    filler.unlink()
+
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        proc = snakemake(project, config="robust.yaml", check=False)
+        assert proc.returncode != 0 and ("read-only" in proc.stderr or "Write-protected" in proc.stderr), proc.stderr[-3000:]
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+
+    snakemake(project, config="robust.yaml")
+    assert _jobs(project) == {} and (out / "paper/paper.pdf").exists()
+    after = json.loads((out / "numbers.json").read_text())
+    assert {k: v for k, v in after.items() if k != "compute"} == {k: v for k, v in numbers.items() if k != "compute"}

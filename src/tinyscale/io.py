@@ -3,8 +3,10 @@ the per-run prediction file, a job's log, and the error that names a file that c
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -63,20 +65,49 @@ def _umask() -> int:
     return mask
 
 
+# Why a file cannot be written, and what to do, where the cause is the file system's, not the code's.
+_UNWRITABLE = {
+    errno.ENOSPC: "the disk that holds it is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "its file system is read-only",
+    errno.EACCES: "this user may not write there",
+}
+
+
+class UnwritableFile(OSError):
+    """A file the file system would not take (full, read-only, not ours); its errno is the cause's."""
+
+
+def unwritable(exc: OSError, path) -> UnwritableFile:
+    """The error as an UnwritableFile (same errno), saying which file, why, and that a rerun finishes the build."""
+    why = _UNWRITABLE[exc.errno]
+    where = Path(path).parent
+    free = shutil.disk_usage(where).free if where.exists() else None
+    return UnwritableFile(exc.errno, f"cannot write {path}: {why}" + (f" ({free / 1e6:.1f} MB free there)" if free is not None
+                                                                  else "") + "; nothing finished was lost (files are "
+                     "written whole or not at all): make room or give results/ a writable disk, then run the same "
+                     "command again")
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(tmp)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename: follow the user's umask
+    path, tmp = Path(path), None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        os.close(fd)
+        tmp = Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename: follow the user's umask
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        if isinstance(exc, UnwritableFile) or exc.errno not in _UNWRITABLE:
+            raise
+        raise unwritable(exc, path) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -173,13 +204,21 @@ def log_to(path: str | os.PathLike | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", buffering=1) as fh, redirect_stdout(fh), redirect_stderr(fh):
-        try:
-            yield
-        except BaseException:
-            traceback.print_exc(file=fh)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", buffering=1) as fh, redirect_stdout(fh), redirect_stderr(fh):
+            try:
+                yield
+            except BaseException:
+                try:
+                    traceback.print_exc(file=fh)
+                except OSError:  # a full disk takes no traceback either: the error itself still goes up
+                    pass
+                raise
+    except OSError as exc:  # the log's own disk full or read-only
+        if isinstance(exc, UnwritableFile) or exc.errno not in _UNWRITABLE:
             raise
+        raise unwritable(exc, path) from exc
 
 
 def save_predictions(path: str | Path, probs: np.ndarray, labels: np.ndarray) -> None:

@@ -24,16 +24,20 @@ def job(snakemake):
     """Inside a workflow job: the config's plugins registered, output and errors in the rule's log,
     and corrupt inputs set aside so that running the same command again rebuilds them."""
     from tinyscale.config import load_plugins
-    from tinyscale.io import CorruptFile, log_to
+    from tinyscale.io import CorruptFile, UnwritableFile, log_to
 
-    with log_to(snakemake.log[0] if snakemake.log else None):
-        load_plugins(snakemake.config)
-        try:
-            yield
-        except CorruptFile as exc:
-            message = set_aside(exc, snakemake)
-            print(message, file=sys.__stderr__, flush=True)  # on Snakemake's console, not only in the log
-            raise CorruptInput(message) from exc
+    try:
+        with log_to(snakemake.log[0] if snakemake.log else None):
+            load_plugins(snakemake.config)
+            try:
+                yield
+            except CorruptFile as exc:
+                message = set_aside(exc, snakemake)
+                print(message, file=sys.__stderr__, flush=True)  # on Snakemake's console, not only in the log
+                raise CorruptInput(message) from exc
+    except UnwritableFile as exc:  # a full or read-only disk: the cause and the fix, not a traceback
+        print(f"{snakemake.rule}: {exc.strerror}", file=sys.__stderr__, flush=True)
+        sys.exit(1)
 
 
 class CorruptInput(RuntimeError):
