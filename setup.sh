@@ -44,15 +44,15 @@ if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v chromium >/dev/null && 
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
-# The keyword-spotting stand-in's words are spoken by Debian's espeak-ng (the download rule builds
-# it, on the machine that runs snakemake). Only that dataset needs it: a failed install warns and
-# goes on.
-if [ "$need_tex" = 1 ] && ! command -v espeak-ng >/dev/null && command -v apt-get >/dev/null; then
+# The stand-ins the download rule builds, on the machine that runs snakemake: the keyword-spotting
+# one's words are spoken by Debian's espeak-ng, the language-modelling one is the King James Bible
+# as Debian's bible-kjv prints it. Only those datasets need them: a failed install warns and goes on.
+if [ "$need_tex" = 1 ] && { ! command -v espeak-ng >/dev/null || ! command -v bible >/dev/null; } && command -v apt-get >/dev/null; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "setup.sh: installing espeak-ng for the keyword-spotting stand-in"
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; }; then
-    echo "setup.sh: could not install espeak-ng; install it to build the speech_standin dataset" >&2
+  echo "setup.sh: installing espeak-ng and bible-kjv for the keyword-spotting and language-modelling stand-ins"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends espeak-ng bible-kjv >/dev/null; }; then
+    echo "setup.sh: could not install espeak-ng and bible-kjv; install them to build the speech_standin and kjv datasets" >&2
   fi
 fi
 

@@ -169,7 +169,7 @@ def _check_data(config: dict) -> list[str]:
     from . import datasets
 
     spec, data = datasets.get(config["data"]["dataset"]), config["data"]
-    channels, height, width = spec.image_shape
+    channels, height, width = spec.image_shape if len(spec.image_shape) == 3 else (0, 1, spec.image_shape[-1])
     side = min(height, width)
     errors = []
     for key in ("mean", "std"):

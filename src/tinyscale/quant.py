@@ -3,7 +3,8 @@
 LSQ (Esser et al. 2020, "Learned Step Size Quantization", arXiv 1902.08153) quantises a tensor v
 with a learned step s to round(clip(v/s, −Q_N, Q_P))·s and learns s by backpropagation.
 `quantize_model` gives every Conv2d and Linear of a model a per-tensor LSQ quantiser for its
-weight and one for its input. The quantised-width study compares models at equal storage, so the
+weight and one for its input, and every Embedding one for its table. The quantised-width study
+compares models at equal storage, so the
 module also measures storage (`storage_bits`), compute (`macs`) and activation memory
 (`peak_activation_bytes`), finds the width that fills a bit budget (`solve_width`), and exports
 the trained weights as integer codes (`export_integer_weights`, `load_integer_weights`) to show
@@ -193,11 +194,30 @@ class QuantLinear(nn.Linear):
         return F.linear(x, weight, self.bias)
 
 
-QUANT_LAYERS = {nn.Conv2d: QuantConv2d, nn.Linear: QuantLinear}
+class QuantEmbedding(nn.Embedding):
+    """nn.Embedding with LSQ on its table (its input is token ids: nothing to quantise there)."""
+
+    @classmethod
+    def from_float(cls, emb: nn.Embedding, weight_bits: int, act_bits: int) -> QuantEmbedding:
+        layer = cls(emb.num_embeddings, emb.embedding_dim, emb.padding_idx, emb.max_norm, emb.norm_type,
+                    emb.scale_grad_by_freq, emb.sparse, device="meta")
+        layer.weight = emb.weight
+        layer.train(emb.training)
+        kw = dict(device=emb.weight.device, dtype=emb.weight.dtype)
+        layer.weight_quant = LSQQuantizer(weight_bits, "weight", **kw) if weight_bits < FLOAT_BITS else None
+        layer.act_quant = None
+        return layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight if self.weight_quant is None else self.weight_quant(self.weight)
+        return F.embedding(x, weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse)
+
+
+QUANT_LAYERS = {nn.Conv2d: QuantConv2d, nn.Linear: QuantLinear, nn.Embedding: QuantEmbedding}
 
 
 def quantize_model(model: nn.Module, weight_bits: int, act_bits: int) -> nn.Module:
-    """Quantise every nn.Conv2d and nn.Linear of `model` in place (LSQ, per tensor); return it.
+    """Quantise every nn.Conv2d, nn.Linear and nn.Embedding of `model` in place (LSQ, per tensor); return it.
 
     Each such layer becomes a QuantConv2d/QuantLinear holding the same weight and bias
     Parameters under the same names, plus `weight_quant` (signed, `weight_bits`) and
@@ -231,7 +251,7 @@ def quantize_model(model: nn.Module, weight_bits: int, act_bits: int) -> nn.Modu
 def _quant_layers(model: nn.Module):
     """(name, layer) for every layer whose weight is quantised."""
     for name, m in model.named_modules():
-        if isinstance(m, (QuantConv2d, QuantLinear)) and m.weight_quant is not None:
+        if isinstance(m, (QuantConv2d, QuantLinear, QuantEmbedding)) and m.weight_quant is not None:
             yield name, m
 
 
@@ -320,6 +340,8 @@ def _dummy_forward(model: nn.Module, input_shape, layers, hook) -> None:
     handles = [m.register_forward_hook(hook) for m in layers]
     p = next(model.parameters(), None)
     kw = dict(device=p.device, dtype=p.dtype) if p is not None else {}
+    if any(isinstance(m, nn.Embedding) for m in model.modules()):
+        kw["dtype"] = torch.long  # token ids (one example of shape (T,))
     try:
         with _probe(model), torch.no_grad():
             model(torch.zeros(1, *input_shape, **kw))
@@ -331,18 +353,24 @@ def _dummy_forward(model: nn.Module, input_shape, layers, hook) -> None:
 def macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     """Multiply-accumulates of one sample's forward pass, `input_shape` without the batch dim.
 
-    Conv2d: out_h·out_w·k_h·k_w·(c_in/groups)·c_out; Linear: in·out (per position). Only Conv2d
-    and Linear count (bias adds, BN, activations and pooling are not MACs). Works on a model
-    on the meta device, so a large width costs nothing to measure.
+    Conv2d: out_h·out_w·k_h·k_w·(c_in/groups)·c_out; Linear: in·out (per position). A module with
+    an `extra_macs(inputs, output)` method adds what its own forward multiplies outside such
+    layers (attention's scores and weighted sums). Embedding lookups, bias adds, norms,
+    activations and pooling are not MACs. Works on a model on the meta device, so a large width
+    costs nothing to measure.
     """
     total = 0
 
     def hook(m, inputs, output):
         nonlocal total
+        if hasattr(m, "extra_macs"):
+            total += m.extra_macs(inputs, output)
+            return
         per_output = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups if isinstance(m, nn.Conv2d) else m.in_features
         total += output[0].numel() * per_output  # output[0]: the one sample's outputs
 
-    _dummy_forward(model, input_shape, [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))], hook)
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) or hasattr(m, "extra_macs")]
+    _dummy_forward(model, input_shape, layers, hook)
     return total
 
 

@@ -159,8 +159,7 @@ def runtime_minutes(run: Run, epochs: int, dataset: str, attempt: int = 1) -> in
     same time and can share a job array.
     """
     spec = datasets.get(dataset)
-    _, h, w = spec.image_shape
-    scale = spec.train_size / 50_000 * (h * w) / (32 * 32)
+    scale = spec.train_size / 50_000 * datasets.example_area(spec.image_shape) / (32 * 32)
     per_epoch_s = families.get(run.family).epoch_seconds(run.width) * scale
     minutes = 10 + attempt * 1.5 * epochs * per_epoch_s / 60
     return math.ceil(round(10 * math.sqrt(2) ** math.ceil(2 * math.log2(minutes / 10) - 1e-9), 6))
@@ -175,8 +174,8 @@ BASE_MB = {"cpu": 2000, "gpu": 5000}
 def step_mb(run: Run, dataset: str, batch_size: int) -> float:
     """Upper-end MB of one training step of `run` (weights, activations, gradients): the family's
     cost model at batch 128 of 32×32 images, scaled by the batch size and the image area."""
-    _, h, w = datasets.get(dataset).image_shape
-    return families.get(run.family).step_mb(run.width) * batch_size / 128 * (h * w) / (32 * 32)
+    area = datasets.example_area(datasets.get(dataset).image_shape)
+    return families.get(run.family).step_mb(run.width) * batch_size / 128 * area / (32 * 32)
 
 
 def memory_mb(run: Run, dataset: str, batch_size: int, *, gpu: bool, runs: int = 1) -> int:

@@ -38,7 +38,7 @@ class DatasetSpec:
     # read(data_cfg, {file name: local path}) → (train_x, train_y, test_x, test_y, class names);
     # images uint8 N×C×H×W (keyword spotting: log-mel features N×1×F×T), labels int64.
     read: Callable[[dict, dict[str, Path]], tuple]
-    image_shape: tuple[int, int, int]  # C, H, W
+    image_shape: tuple[int, ...]  # C, H, W of an image or spectrogram; (T,) of a token window
     num_classes: int
     train_size: int  # training images, for runtime estimates
     description: str  # one LaTeX paragraph for the paper's method section
@@ -56,6 +56,11 @@ class DatasetSpec:
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
+
+
+def example_area(shape: tuple[int, ...]) -> int:
+    """What an example's cost scales with: an image's H·W, a token window's length."""
+    return shape[-1] * (shape[-2] if len(shape) == 3 else 1)
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
@@ -163,6 +168,8 @@ def prepare(data_cfg: dict, files: dict[str, str | Path] | None = None) -> Datas
         if data_cfg.get("verify_md5", True):
             check_md5(files[f.name], f.md5)
     train_x, train_y, test_x, test_y, classes = spec.read(data_cfg, files)
+    if train_x.ndim == 2:  # token windows: integers, nothing to normalise
+        return Dataset(train_x, train_y, test_x, test_y, classes, np.zeros(0), np.ones(0), spec.name)
     mean, std = channel_stats(train_x)
     mean = np.asarray(data_cfg.get("mean") or spec.mean or mean, dtype=np.float64)
     std = np.asarray(data_cfg.get("std") or spec.std or std, dtype=np.float64)
@@ -191,5 +198,5 @@ def load_dataset(path: str | Path) -> Dataset:
         )
 
 
-from . import cifar, digits, mnist, speech_commands, speech_standin  # noqa: E402,F401  (the built-in datasets register themselves)
+from . import cifar, digits, mnist, speech_commands, speech_standin, wikitext  # noqa: E402,F401  (the built-in datasets register themselves)
 from .subsets import corrupt_labels, corrupted_indices, nested_subset  # noqa: E402,F401

@@ -38,12 +38,15 @@ class Family:
     # "shape": build(width, num_classes, input_shape, **options), input_shape one example's shape.
     input: str = "channels"
     options: tuple = ()  # default build options, ((name, value), …); a config's families: section overrides them
+    width_step: int = 1  # widths the family builds are multiples of this (a transformer's: its heads)
 
     def format_width(self, width) -> str:
         """The width as a run id writes it; refuses widths the id cannot hold exactly."""
         if self.width_type is int:
             if int(width) != width or width < 1:
                 raise ValueError(f"{self.label} width must be a positive integer, got {width!r}")
+            if int(width) % self.width_step:
+                raise ValueError(f"{self.label} width must be a multiple of {self.width_step}, got {width!r}")
             return str(int(width))
         text = f"{float(width):.{self.width_digits}f}"
         if float(text) != float(width) or float(width) <= 0:
@@ -140,6 +143,21 @@ register(Family(
         r"$10\times4$ convolution of stride 2 $\to$ BatchNorm $\to$ ReLU, then four blocks of [depthwise "
         r"$3\times3$ $\to$ BatchNorm $\to$ ReLU $\to$ pointwise $1\times1$ $\to$ BatchNorm $\to$ ReLU], global "
         r"average pooling and a linear classifier."
+    ),
+))
+register(Family(
+    name="transformer", label="Transformer", width_letter="d", width_type=int, colour="#bcbd22", marker="*",
+    build="tinyscale.families.transformer:Transformer", task="language_modelling", input="shape",
+    options=(("depth", 2), ("heads", 2)), width_step=2,
+    epoch_seconds=lambda d: 5 + 0.002 * d**2,  # per 50,000 windows of 32×32 = 1,024 tokens (estimates, unmeasured)
+    # per 1,024 tokens (runs.step_mb scales to the context) at batch 128: about 16·depth·d + 3·V floats
+    # a token are kept for the backward pass
+    step_mb=lambda d: 400 + 17 * d,
+    description=(
+        r"Transformer($d$) is a decoder-only language model in the style of nanoGPT~\citep{karpathy2022nanogpt}: "
+        r"token and learned position embeddings of size $d$, two pre-norm blocks of [LayerNorm $\to$ causal "
+        r"self-attention with two heads; LayerNorm $\to$ linear $d\to4d$ $\to$ GELU $\to$ linear $4d\to d$], "
+        r"each with a residual connection, a final LayerNorm and an untied linear output layer over the bytes."
     ),
 ))
 register(Family(

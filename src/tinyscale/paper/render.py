@@ -102,6 +102,6 @@ def paper_context(numbers: dict, meta: dict, environment: dict, tables: dict, fi
         "n": numbers, "meta": meta, "env": environment, "figures": figures,
         "family_labels": {name: f.label for name, f in families.FAMILIES.items()},
         "families": families.FAMILIES,
-        "dataset_name": spec.label, "dataset_description": spec.description,
+        "dataset_name": spec.label, "dataset_description": spec.description, "datasets": datasets.DATASETS,
         **{key: _records(frame) for key, frame in tables.items()},
     }

@@ -68,9 +68,10 @@ def _plan(key: str) -> tuple[Model, ...]:
             if s["secondary_bits"] and arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
-            try:
-                width = solve_width(lambda w, b=b, a=a: _storage(fam.name, w, classes, shape, b, a), budget,
-                                    lo=1, tol=s["tolerance"])
+            try:  # over multiples of the family's width step (a transformer's heads)
+                width = fam.width_step * solve_width(
+                    lambda k, b=b, a=a: _storage(fam.name, k * fam.width_step, classes, shape, b, a), budget,
+                    lo=1, tol=s["tolerance"])
             except ValueError as exc:
                 raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "
                                  "raise studies.precision.tolerance or choose other budget_widths") from None
