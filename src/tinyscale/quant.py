@@ -216,7 +216,7 @@ class QuantEmbedding(nn.Embedding):
 QUANT_LAYERS = {nn.Conv2d: QuantConv2d, nn.Linear: QuantLinear, nn.Embedding: QuantEmbedding}
 
 
-def quantize_model(model: nn.Module, weight_bits: int, act_bits: int) -> nn.Module:
+def quantize_model(model: nn.Module, weight_bits: int, act_bits: int, end_bits: int | None = None) -> nn.Module:
     """Quantise every nn.Conv2d, nn.Linear and nn.Embedding of `model` in place (LSQ, per tensor); return it.
 
     Each such layer becomes a QuantConv2d/QuantLinear holding the same weight and bias
@@ -227,8 +227,19 @@ def quantize_model(model: nn.Module, weight_bits: int, act_bits: int) -> nn.Modu
     Layers are matched by exact type: subclasses with a forward of their own are left alone.
     Step sizes initialise lazily (see LSQQuantizer): run one training-mode forward on real data
     before evaluating, and before stacking copies for torch.func (the initialisation writes to
-    the module, which a functional call cannot).
+    the module, which a functional call cannot). With `end_bits`, the model's ends — every
+    Embedding and its last Linear (a language model's input and output layers) — get weights of
+    that many bits instead (the ablation that keeps them at 8).
     """
+    if end_bits is not None and end_bits != weight_bits:
+        ends = [m for m in model.modules() if type(m) is nn.Embedding]
+        ends = {id(m.weight) for m in ends + [m for m in model.modules() if type(m) is nn.Linear][-1:]}
+        quantize_model(model, weight_bits, act_bits)
+        for layer in model.modules():
+            if isinstance(layer, (QuantEmbedding, QuantLinear)) and id(layer.weight) in ends:
+                kw = dict(device=layer.weight.device, dtype=layer.weight.dtype)
+                layer.weight_quant = LSQQuantizer(end_bits, "weight", **kw) if end_bits < FLOAT_BITS else None
+        return model
     for bits in (weight_bits, act_bits):
         if bits != FLOAT_BITS and not 2 <= bits <= MAX_BITS:
             raise ValueError(f"bits must be {FLOAT_BITS} (float) or in 2..{MAX_BITS}, got {bits}")

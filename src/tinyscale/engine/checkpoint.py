@@ -131,6 +131,6 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     if recipe.get("weight_bits", 32) < 32 or recipe.get("act_bits", 32) < 32:  # trained with LSQ quantisers
         from ..quant import quantize_model
 
-        model = quantize_model(model, recipe["weight_bits"], recipe["act_bits"]).to(device)
+        model = quantize_model(model, recipe["weight_bits"], recipe["act_bits"], recipe.get("end_bits")).to(device)
     model.load_state_dict(ckpt["model"])
     return model, ckpt

@@ -62,7 +62,7 @@ def build_member(run: Run, num_classes: int, in_channels: tuple, recipe: Recipe,
     if recipe.quantised:
         from ..quant import quantize_model
 
-        model = quantize_model(model, recipe.weight_bits, recipe.act_bits).to(device, dtype)
+        model = quantize_model(model, recipe.weight_bits, recipe.act_bits, recipe.end_bits).to(device, dtype)
     return model
 
 

@@ -47,6 +47,7 @@ class Recipe:
     # Fields added after the first builds: each has a default, and `as_dict` leaves it out at that
     # default, so the recipes (the training rules' params) of existing builds stay as they were.
     optimizer: str = "sgd"  # "sgd" (momentum, nesterov, weight decay as above) or "adam" (torch defaults, lr)
+    end_bits: int | None = None  # weight bits of the embeddings and the last linear layer, if not weight_bits
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate during 0-based `epoch`: torch's CosineAnnealingLR(T_max=epochs, eta_min=lr_min)."""
@@ -77,7 +78,7 @@ class Recipe:
         return cls(**d)
 
 
-LATER_FIELDS = ("optimizer",)
+LATER_FIELDS = ("optimizer", "end_bits")
 
 
 def cosine_recipe(config: dict, name: str = "cosine") -> Recipe:

@@ -27,25 +27,33 @@ class Model:
     act_bits: int
     width: float
     storage_bits: int
-    arms: tuple[str, ...]  # "a8": W_b A8 (primary); "ab": W_b A_b (secondary)
+    # "a8": W_b A8 (primary); "ab": W_b A_b (secondary); "e8": W_b A8 with the ends (embeddings and
+    # output layer) at 8 bits, the ablation of a task arm with `ablate_ends`
+    arms: tuple[str, ...]
+    end_bits: int | None = None  # the ends' weight bits where not `bits` (the "e8" arm's models)
 
 
 def _settings(config: dict) -> dict:
     return config["studies"]["precision"]
 
 
-def recipe_name(bits: int, act_bits: int) -> str:
+ENDS_AT = 8  # the ablation's bits for the embeddings and the output layer
+
+
+def recipe_name(bits: int, act_bits: int, end_bits: int | None = None) -> str:
+    if end_bits is not None:
+        return f"qat_w{bits}a{act_bits}e{end_bits}"
     return f"qat_w{bits}a{act_bits}" if (bits, act_bits) != (FLOAT, FLOAT) else "ft_w32a32"
 
 
-def _storage(family: str, width, num_classes: int, shape: tuple, bits: int, act_bits: int) -> int:
+def _storage(family: str, width, num_classes: int, shape: tuple, bits: int, act_bits: int, end_bits=None) -> int:
     import torch
 
     from ..quant import quantize_model, storage_bits
 
     with torch.device("meta"):  # shapes only: no memory, no initialisation cost
         model = families.build_model(family, width, num_classes, shape[0], shape)
-        return storage_bits(quantize_model(model, bits, act_bits))
+        return storage_bits(quantize_model(model, bits, act_bits, end_bits))
 
 
 @lru_cache(maxsize=8)
@@ -75,8 +83,21 @@ def _plan(key: str) -> tuple[Model, ...]:
             except ValueError as exc:
                 raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "
                                  "raise studies.precision.tolerance or choose other budget_widths") from None
+            if s.get("ablate_ends") and "a8" in arms and b in (FLOAT, ENDS_AT):  # the ablation's references
+                arms = [*arms, "e8"]
             models.append(Model(c, budget, b, a, fam.cast_width(width),
                                 _storage(fam.name, width, classes, shape, b, a), tuple(sorted(arms))))
+        for b in sorted((b for b in s["bits"] if b < ENDS_AT) if s.get("ablate_ends") else [], reverse=True):
+            a = s["act_bits"]
+            try:
+                width = fam.width_step * solve_width(
+                    lambda k, b=b, a=a: _storage(fam.name, k * fam.width_step, classes, shape, b, a, ENDS_AT), budget,
+                    lo=1, tol=s["tolerance"])
+            except ValueError as exc:
+                raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights, ends at "
+                                 f"{ENDS_AT}: {exc}; raise studies.precision.tolerance or choose other budget_widths") from None
+            models.append(Model(c, budget, b, a, fam.cast_width(width),
+                                _storage(fam.name, width, classes, shape, b, a, ENDS_AT), ("e8",), ENDS_AT))
     return tuple(models)
 
 
@@ -91,6 +112,7 @@ class Arm:
     budget_widths: tuple
     main: bool
     plain: bool  # its task is not augmented: its recipes train without crop, flip and cutout
+    ablate_ends: bool = False  # also the "e8" arm: embeddings and output layer kept at 8 bits
 
     def run_dataset(self, config: dict) -> str:
         """The dataset as its runs' ids name it: "" for the config's own."""
@@ -102,13 +124,13 @@ def task_arms(config: dict) -> list[Arm]:
     from .. import tasks
 
     s = _settings(config)
-    entries = [(config["data"]["dataset"], s["family"], s["budget_widths"], True)]
-    entries += [(t["dataset"], t["family"], t["budget_widths"], False) for t in s["tasks"]]
+    entries = [(config["data"]["dataset"], s["family"], s["budget_widths"], True, False)]
+    entries += [(t["dataset"], t["family"], t["budget_widths"], False, t.get("ablate_ends", False)) for t in s["tasks"]]
     out = []
-    for dataset, family, widths, main in entries:
+    for dataset, family, widths, main, ablate in entries:
         task = datasets.get(dataset).task
         out.append(Arm(f"{dataset}-{family}", task, dataset, family, tuple(widths), main,
-                       plain=not main and not tasks.get(task).augment))
+                       plain=not main and not tasks.get(task).augment, ablate_ends=ablate))
     return out
 
 
@@ -119,13 +141,15 @@ def plan(config: dict, arm: Arm | None = None) -> tuple[Model, ...]:
     arm = arm or task_arms(config)[0]
     key = {k: s[k] for k in ("bits", "secondary_bits", "act_bits", "tolerance")}
     key |= {"family": arm.family, "budget_widths": list(arm.budget_widths), "dataset": arm.dataset}
+    if arm.ablate_ends:  # only then: the key, and so the cached plans of other arms, stay as they were
+        key["ablate_ends"] = True
     return _plan(json.dumps(key, sort_keys=True))
 
 
-def _names(arm: Arm, bits: int, act_bits: int) -> tuple[str, str]:
+def _names(arm: Arm, bits: int, act_bits: int, end_bits: int | None = None) -> tuple[str, str]:
     """(fp32 start recipe, fine-tuning recipe) of an arm's model."""
     suffix = "_plain" if arm.plain else ""
-    return "cosine" + suffix, recipe_name(bits, act_bits) + suffix
+    return "cosine" + suffix, recipe_name(bits, act_bits, end_bits) + suffix
 
 
 def recipes(config: dict) -> dict:
@@ -139,10 +163,10 @@ def recipes(config: dict) -> dict:
             base, name="cosine_plain", augment=AugmentConfig(crop_padding=0, flip=False, cutout=0))
         out[start.name] = start
         for m in plan(config, arm):
-            name = _names(arm, m.bits, m.act_bits)[1]
+            name = _names(arm, m.bits, m.act_bits, m.end_bits)[1]
             out[name] = dataclasses.replace(
                 start, name=name, epochs=s["finetune"]["epochs"], lr=s["finetune"]["lr"], lr_min=s["finetune"]["lr_min"],
-                weight_bits=m.bits, act_bits=m.act_bits, init_from=start.name,
+                weight_bits=m.bits, act_bits=m.act_bits, init_from=start.name, end_bits=m.end_bits,
             )
     return out
 
@@ -156,7 +180,7 @@ def runs(config: dict):
     for arm in task_arms(config):
         ds = arm.run_dataset(config)
         for m in plan(config, arm):
-            start, tune = _names(arm, m.bits, m.act_bits)
+            start, tune = _names(arm, m.bits, m.act_bits, m.end_bits)
             for seed in s["seeds"]:
                 out.append(Run(arm.family, m.width, start, int(seed), dataset=ds))
                 out.append(Run(arm.family, m.width, tune, int(seed), dataset=ds))
@@ -168,7 +192,8 @@ def finetune_runs(config: dict, arm: Arm | None = None):
     from ..runs import Run
 
     s, arm = _settings(config), arm or task_arms(config)[0]
-    return [(m, Run(arm.family, m.width, _names(arm, m.bits, m.act_bits)[1], int(seed), dataset=arm.run_dataset(config)))
+    return [(m, Run(arm.family, m.width, _names(arm, m.bits, m.act_bits, m.end_bits)[1], int(seed),
+                    dataset=arm.run_dataset(config)))
             for m in plan(config, arm) for seed in s["seeds"]]
 
 
