@@ -37,7 +37,9 @@ class Family:
     # How `build` is called: "channels": build(width, num_classes, in_channels) (the image CNNs);
     # "shape": build(width, num_classes, input_shape, **options), input_shape one example's shape.
     input: str = "channels"
-    options: tuple = ()  # default build options, ((name, value), …); a config's families: section overrides them
+    # build options, ((name, value), …): build_model(options=…) overrides them; no config key sets them yet,
+    # so a different depth is a plugin family (register a copy with other options)
+    options: tuple = ()
     width_step: int = 1  # widths the family builds are multiples of this (a transformer's: its heads)
 
     def format_width(self, width) -> str:
@@ -167,7 +169,7 @@ register(Family(
     step_mb=lambda h: 50 + 0.05 * h,  # a few h-wide activations per image at batch 128
     description=(
         r"MLP($h$) is a fully connected network: the flattened image, then $d$ hidden layers of $h$ units "
-        r"[linear $\to$ ReLU] and a linear classifier (depth $d$ = 2 unless the config's families section sets it)."
+        r"[linear $\to$ ReLU] and a linear classifier, with $d = 2$."
     ),
     input="shape", options=(("depth", 2),),
 ))
