@@ -56,10 +56,24 @@ def _storage(family: str, width, num_classes: int, shape: tuple, bits: int, act_
         return storage_bits(quantize_model(model, bits, act_bits, end_bits))
 
 
-@lru_cache(maxsize=8)
-def _plan(key: str) -> tuple[Model, ...]:
+def _fill(fam, budget_width, budget: int, classes: int, shape: tuple, bits: int, act_bits: int, tol: float,
+          end_bits: int | None = None):
+    """The width that fills `budget` bits at these bit-widths, over multiples of the family's width
+    step (a transformer's heads); a budget no width fills within `tol` is named."""
     from ..quant import solve_width
 
+    try:
+        return fam.width_step * solve_width(
+            lambda k: _storage(fam.name, k * fam.width_step, classes, shape, bits, act_bits, end_bits), budget,
+            lo=1, tol=tol)
+    except ValueError as exc:
+        ends = f", ends at {end_bits}" if end_bits is not None else ""
+        raise ValueError(f"studies.precision: budget {fam.width_label(budget_width)} at {bits}-bit weights{ends}: "
+                         f"{exc}; raise studies.precision.tolerance or choose other budget_widths") from None
+
+
+@lru_cache(maxsize=8)
+def _plan(key: str) -> tuple[Model, ...]:
     s = json.loads(key)
     fam = families.get(s["family"])
     spec = datasets.get(s["dataset"])
@@ -76,26 +90,14 @@ def _plan(key: str) -> tuple[Model, ...]:
             if s["secondary_bits"] and arms == ["a8"] and (b == FLOAT or b == s["act_bits"]):
                 arms.append("ab")
         for (b, a), arms in sorted(combos.items(), reverse=True):
-            try:  # over multiples of the family's width step (a transformer's heads)
-                width = fam.width_step * solve_width(
-                    lambda k, b=b, a=a: _storage(fam.name, k * fam.width_step, classes, shape, b, a), budget,
-                    lo=1, tol=s["tolerance"])
-            except ValueError as exc:
-                raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights: {exc}; "
-                                 "raise studies.precision.tolerance or choose other budget_widths") from None
+            width = _fill(fam, c, budget, classes, shape, b, a, s["tolerance"])
             if s.get("ablate_ends") and "a8" in arms and b in (FLOAT, ENDS_AT):  # the ablation's references
                 arms = [*arms, "e8"]
             models.append(Model(c, budget, b, a, fam.cast_width(width),
                                 _storage(fam.name, width, classes, shape, b, a), tuple(sorted(arms))))
         for b in sorted((b for b in s["bits"] if b < ENDS_AT) if s.get("ablate_ends") else [], reverse=True):
             a = s["act_bits"]
-            try:
-                width = fam.width_step * solve_width(
-                    lambda k, b=b, a=a: _storage(fam.name, k * fam.width_step, classes, shape, b, a, ENDS_AT), budget,
-                    lo=1, tol=s["tolerance"])
-            except ValueError as exc:
-                raise ValueError(f"studies.precision: budget {fam.width_label(c)} at {b}-bit weights, ends at "
-                                 f"{ENDS_AT}: {exc}; raise studies.precision.tolerance or choose other budget_widths") from None
+            width = _fill(fam, c, budget, classes, shape, b, a, s["tolerance"], ENDS_AT)
             models.append(Model(c, budget, b, a, fam.cast_width(width),
                                 _storage(fam.name, width, classes, shape, b, a, ENDS_AT), ("e8",), ENDS_AT))
     return tuple(models)
