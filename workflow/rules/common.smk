@@ -174,3 +174,20 @@ if PLAN_WRITTEN_AT_PARSE:
 onstart:
     if not PLAN_WRITTEN_AT_PARSE:
         write_sweep_plan()
+
+
+# Targets a user asks for by name, not part of the default build.
+OPTIONAL_RULES = {"all", "paper_page1"}
+
+
+def build_outputs():
+    """Every output of this build's rules without wildcards (analyses, tables, figures, the paper);
+    the reference's only where the config names one, no download's (a dataset this build may not use)."""
+    return [
+        r.output
+        for r in workflow.rules
+        if r.name not in OPTIONAL_RULES
+        and not r.has_wildcards()
+        and all(str(f).startswith(f"{ROOT}/") for f in r.output)
+        and (r.name != "reference" or REFERENCE)
+    ]
